@@ -1,0 +1,24 @@
+/**
+ * A FIFO of opaque records behind a topic or channel's memory queue: the disk queue for durable
+ * topics/channels, a no-op for ephemeral ones. All methods are synchronous; the caller (the nsqd
+ * event loop) is the only user, so no locking is needed.
+ */
+export interface BackendQueue {
+  /** Append one record; throws an Error on failure (size limits, I/O). */
+  put(data: Uint8Array): void;
+  /** The next record without consuming it, or null when empty. The buffer may be a view into an
+   *  internal read chunk: it stays valid (is never overwritten), the consumer may keep it. */
+  peek(): Buffer | null;
+  /** Consume the record last returned by peek(); a no-op when none is pending (no peek since the
+   *  last advance, or empty() since). */
+  advance(): void;
+  /** Records not yet consumed. */
+  depth(): number;
+  /** Drop every record and delete segment files (+ meta file), numbering continues (spec §10).
+   *  Throws when a file could not be deleted (the queue is reset regardless). */
+  empty(): void;
+  /** Final sync + close files (meta persisted). Idempotent; a failing sync is logged, not thrown. */
+  close(): void;
+  /** Stop without a final sync (caller has emptied first). Idempotent. */
+  delete(): void;
+}

@@ -1,0 +1,19 @@
+import type { BackendQueue } from './backend-queue.js';
+
+/**
+ * The backend of ephemeral topics and channels: nothing is stored, so memory-queue overflow is
+ * silently dropped (nsqd.md: ephemeral overflow is lost by design).
+ */
+export class DummyBackendQueue implements BackendQueue {
+  put(_data: Uint8Array): void {}
+  peek(): Buffer | null {
+    return null;
+  }
+  advance(): void {}
+  depth(): number {
+    return 0;
+  }
+  empty(): void {}
+  close(): void {}
+  delete(): void {}
+}

@@ -1,0 +1,341 @@
+import type { BackendQueue } from '../diskqueue/backend-queue.js';
+import { Deque } from '../lib/deque.js';
+import type { E2eLatency } from '../lib/quantile.js';
+import { decodeMessage, Message } from '../protocol/message.js';
+import { isEphemeral } from '../protocol/names.js';
+import type { Consumer, NsqdContext } from './context.js';
+import { MessageHeap } from './message-heap.js';
+
+/** Result of FIN/REQ/TOUCH on a message id. */
+export type InFlightResult = 'ok' | 'not-in-flight' | 'not-owner' | 'exiting' | 'already-deferred';
+
+/**
+ * A channel: its own copy of every message of its topic, shared by its consumers
+ * (nsqd.md §4). Holds the memory queue, the disk backend, the in-flight and deferred sets,
+ * and delivers to ready consumers round-robin.
+ */
+export class Channel {
+  readonly topicName: string;
+  readonly name: string;
+  readonly ephemeral: boolean;
+  paused = false;
+  #exiting = false;
+
+  messageCount = 0;
+  requeueCount = 0;
+  timeoutCount = 0;
+  globalMsgCount = 0;
+  readonly e2e: E2eLatency | null;
+
+  readonly #ctx: NsqdContext;
+  readonly #memCap: number;
+  readonly #mem: Deque<Message>;
+  #backend: BackendQueue;
+  readonly #inFlight = new Map<string, Message>();
+  readonly #inFlightHeap = new MessageHeap();
+  readonly #deferred = new Map<string, Message>();
+  readonly #deferredHeap = new MessageHeap();
+  #consumers: Consumer[] = [];
+  readonly #byId = new Map<number, Consumer>();
+  #rr = 0;
+  #pumping = false;
+  #diskTurn = false;
+  /** Called once when an ephemeral channel loses its last consumer. */
+  onEmpty: ((ch: Channel) => void) | null = null;
+
+  constructor(topicName: string, name: string, ctx: NsqdContext) {
+    this.topicName = topicName;
+    this.name = name;
+    this.ephemeral = isEphemeral(name);
+    this.#ctx = ctx;
+    const size = ctx.options.memQueueSize;
+    // mem-queue-size=0 on a durable channel: no memory queue at all, every message goes to disk.
+    this.#memCap = size === 0 && !this.ephemeral ? 0 : size;
+    this.#mem = new Deque(Math.min(this.#memCap, 1024));
+    this.#backend = ctx.makeBackend(`${topicName}:${name}`, this.ephemeral);
+    this.e2e = ctx.makeE2eLatency();
+  }
+
+  get exiting(): boolean {
+    return this.#exiting;
+  }
+
+  depth(): number {
+    return this.#mem.length + this.#backend.depth();
+  }
+
+  backendDepth(): number {
+    return this.#backend.depth();
+  }
+
+  inFlightCount(): number {
+    return this.#inFlight.size;
+  }
+
+  deferredCount(): number {
+    return this.#deferred.size;
+  }
+
+  consumers(): readonly Consumer[] {
+    return this.#consumers;
+  }
+
+  clientCount(): number {
+    return this.#consumers.length;
+  }
+
+  // ---- producers side -------------------------------------------------------------------
+
+  /** Queue a message (memory if room, else disk) and deliver what can be delivered. */
+  putMessage(m: Message): void {
+    if (this.#exiting) return;
+    this.#put(m);
+    this.messageCount++;
+    if (this.#consumers.length !== 0) this.pump();
+  }
+
+  /** Hold a message back for `delayMs` before it becomes deliverable (DPUB, REQ with delay). */
+  putMessageDeferred(m: Message, delayMs: number): void {
+    if (this.#exiting) return;
+    this.messageCount++;
+    this.#startDeferred(m, delayMs);
+  }
+
+  #put(m: Message): void {
+    if (this.#mem.length < this.#memCap) {
+      this.#mem.push(m);
+      return;
+    }
+    try {
+      this.#backend.put(m.encode());
+      if (!this.ephemeral) this.#ctx.setHealth(null);
+    } catch (err) {
+      this.#ctx.setHealth(err as Error);
+      this.#ctx.logger.error(`CHANNEL(${this.name}): failed to write message to backend - ${(err as Error).message}`);
+    }
+  }
+
+  #startDeferred(m: Message, delayMs: number): boolean {
+    if (this.#deferred.has(m.id)) return false;
+    m.clientId = 0;
+    m.priority = this.#ctx.now() + delayMs;
+    this.#deferred.set(m.id, m);
+    this.#deferredHeap.push(m);
+    return true;
+  }
+
+  // ---- consumers ------------------------------------------------------------------------
+
+  /** Subscribe a consumer; returns an error reason or null. */
+  addConsumer(c: Consumer): string | null {
+    if (this.#exiting) return 'channel is exiting';
+    if (this.#byId.has(c.id)) return null;
+    const max = this.#ctx.options.maxChannelConsumers;
+    if (max !== 0 && this.#consumers.length >= max) {
+      return `consumers for ${this.topicName}:${this.name} exceeds limit of ${max}`;
+    }
+    this.#byId.set(c.id, c);
+    this.#consumers.push(c);
+    return null;
+  }
+
+  removeConsumer(c: Consumer): void {
+    if (!this.#byId.delete(c.id)) return;
+    this.#consumers = this.#consumers.filter((x) => x !== c);
+    if (this.#rr >= this.#consumers.length) this.#rr = 0;
+    if (this.#consumers.length === 0 && this.ephemeral && this.onEmpty) {
+      const cb = this.onEmpty;
+      this.onEmpty = null;
+      cb(this);
+    }
+  }
+
+  /**
+   * Deliver queued messages to ready consumers, round-robin, until either runs out.
+   * Re-entrant calls (a delivery triggering another pump) are ignored: the outer loop continues.
+   */
+  pump(): void {
+    if (this.#pumping || this.paused || this.#exiting) return;
+    const consumers = this.#consumers;
+    const n = consumers.length;
+    if (n === 0) return;
+    this.#pumping = true;
+    try {
+      const now = this.#ctx.now();
+      let idle = 0;
+      while (idle < n) {
+        if (this.#rr >= n) this.#rr = 0;
+        const c = consumers[this.#rr++]!;
+        if (!c.isReady()) {
+          idle++;
+          continue;
+        }
+        const m = this.#take();
+        if (m === undefined) break;
+        idle = 0;
+        const rate = c.sampleRate;
+        // Sampling drops the message for this channel (tcp-protocol.md §8).
+        if (rate > 0 && Math.floor(Math.random() * 100) > rate) continue;
+        m.attempts++;
+        m.clientId = c.id;
+        m.deliveryTs = now;
+        m.priority = now + c.msgTimeoutMs;
+        if (!this.#inFlight.has(m.id)) {
+          this.#inFlight.set(m.id, m);
+          this.#inFlightHeap.push(m);
+        }
+        c.deliver(m);
+      }
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  /** Next deliverable message from memory or disk, alternating when both have some. */
+  #take(): Message | undefined {
+    const memEmpty = this.#mem.length === 0;
+    if (!memEmpty && !(this.#diskTurn && this.#backend.depth() > 0)) {
+      this.#diskTurn = true;
+      this.globalMsgCount++;
+      return this.#mem.shift();
+    }
+    this.#diskTurn = false;
+    for (;;) {
+      const rec = this.#backend.peek();
+      if (rec === null) return memEmpty ? undefined : (this.globalMsgCount++, this.#mem.shift());
+      this.#backend.advance();
+      try {
+        return decodeMessage(rec);
+      } catch (err) {
+        this.#ctx.logger.error(`CHANNEL(${this.name}): failed to decode message - ${(err as Error).message}`);
+      }
+    }
+  }
+
+  // ---- in-flight ------------------------------------------------------------------------
+
+  #ownedInFlight(clientId: number, id: string): Message | InFlightResult {
+    const m = this.#inFlight.get(id);
+    if (m === undefined) return 'not-in-flight';
+    if (m.clientId !== clientId) return 'not-owner';
+    return m;
+  }
+
+  #removeInFlight(m: Message): void {
+    this.#inFlight.delete(m.id);
+    this.#inFlightHeap.remove(m);
+  }
+
+  finishMessage(clientId: number, id: string): InFlightResult {
+    const m = this.#ownedInFlight(clientId, id);
+    if (typeof m === 'string') return m;
+    this.#removeInFlight(m);
+    if (this.e2e !== null) {
+      const [hi, lo] = [m.tsHi, m.tsLo];
+      this.e2e.record((performance.timeOrigin + performance.now()) * 1e6 - (hi * 4294967296 + lo));
+    }
+    return 'ok';
+  }
+
+  requeueMessage(clientId: number, id: string, delayMs: number): InFlightResult {
+    const m = this.#ownedInFlight(clientId, id);
+    if (typeof m === 'string') return m;
+    if (delayMs === 0 && this.#exiting) return 'exiting';
+    if (delayMs > 0 && this.#deferred.has(m.id)) return 'already-deferred';
+    this.#removeInFlight(m);
+    this.requeueCount++;
+    if (delayMs === 0) {
+      m.clientId = 0;
+      this.#put(m);
+      this.pump();
+    } else {
+      this.#startDeferred(m, delayMs);
+    }
+    return 'ok';
+  }
+
+  touchMessage(clientId: number, id: string, msgTimeoutMs: number): InFlightResult {
+    const m = this.#ownedInFlight(clientId, id);
+    if (typeof m === 'string') return m;
+    const now = this.#ctx.now();
+    const max = m.deliveryTs + this.#ctx.options.maxMsgTimeout;
+    m.priority = Math.min(now + msgTimeoutMs, max);
+    this.#inFlightHeap.update(m);
+    return 'ok';
+  }
+
+  /** Time out due in-flight messages and release due deferred ones; true if anything moved. */
+  processQueues(now: number): boolean {
+    if (this.#exiting) return false;
+    let dirty = false;
+    for (let m = this.#inFlightHeap.popDue(now); m !== undefined; m = this.#inFlightHeap.popDue(now)) {
+      dirty = true;
+      this.#inFlight.delete(m.id);
+      this.timeoutCount++;
+      const owner = this.#byId.get(m.clientId);
+      if (owner !== undefined) owner.inFlightReleased(1);
+      m.clientId = 0;
+      this.#put(m);
+    }
+    for (let m = this.#deferredHeap.popDue(now); m !== undefined; m = this.#deferredHeap.popDue(now)) {
+      dirty = true;
+      this.#deferred.delete(m.id);
+      this.#put(m);
+    }
+    if (dirty) this.pump();
+    return dirty;
+  }
+
+  // ---- admin ----------------------------------------------------------------------------
+
+  setPaused(paused: boolean): void {
+    this.paused = paused;
+    if (!paused) this.pump();
+  }
+
+  /** Drop everything: in-flight, deferred, memory and disk (nsqd.md §4.6). */
+  empty(): void {
+    this.#inFlight.clear();
+    this.#inFlightHeap.drain();
+    this.#deferred.clear();
+    this.#deferredHeap.drain();
+    for (const c of this.#consumers) c.inFlightReleased(Number.MAX_SAFE_INTEGER);
+    this.#mem.clear();
+    this.#backend.empty();
+  }
+
+  /** Delete: close consumers, drop every message, remove the disk queue. */
+  delete(): void {
+    if (this.#exiting) return;
+    this.#exiting = true;
+    this.onEmpty = null;
+    for (const c of [...this.#consumers]) c.closeForChannel();
+    this.empty();
+    this.#backend.delete();
+  }
+
+  /** Shutdown: close consumers, write memory, in-flight and deferred messages to disk. */
+  close(): void {
+    if (this.#exiting) return;
+    this.#exiting = true;
+    this.onEmpty = null;
+    for (const c of [...this.#consumers]) c.closeForChannel();
+    if (!this.ephemeral) {
+      const pending = [...this.#mem.drain(), ...this.#inFlightSorted(), ...this.#deferredHeap.drain()];
+      for (const m of pending) {
+        try {
+          this.#backend.put(m.encode());
+        } catch (err) {
+          this.#ctx.logger.error(`CHANNEL(${this.name}): failed to write message to backend - ${(err as Error).message}`);
+        }
+      }
+    }
+    this.#inFlight.clear();
+    this.#deferred.clear();
+    this.#backend.close();
+  }
+
+  #inFlightSorted(): Message[] {
+    return this.#inFlightHeap.drain().sort((a, b) => a.deliveryTs - b.deliveryTs);
+  }
+}

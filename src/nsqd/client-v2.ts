@@ -1,0 +1,573 @@
+import type { Socket } from 'node:net';
+import * as tls from 'node:tls';
+import * as zlib from 'node:zlib';
+import type { AuthState } from '../auth/auth.js';
+import type { Logger } from '../lib/logger.js';
+import { CommandParser, SilentClose, type ParsedItem } from '../protocol/command-parser.js';
+import { ProtocolError } from '../protocol/errors.js';
+import { encodeError, FRAME_HEARTBEAT, FRAME_OK, FRAME_TYPE_MESSAGE } from '../protocol/frame.js';
+import { MESSAGE_HEADER_SIZE, type Message } from '../protocol/message.js';
+import { SnappyFrameDecoder, SnappyFrameEncoder } from '../protocol/snappy-stream.js';
+import type { Channel } from './channel.js';
+import type { Consumer } from './context.js';
+import { scheduleFlush, type Flushable } from './flush-scheduler.js';
+import type { IdentifySettings, Negotiated } from './identify.js';
+import type { NsqdOptions } from './options.js';
+import type { Topic } from './topic.js';
+
+/** Client states as numbered in /stats (tcp-protocol.md §5). */
+export const STATE_INIT = 0;
+export const STATE_SUBSCRIBED = 3;
+export const STATE_CLOSING = 4;
+export type ClientState = typeof STATE_INIT | typeof STATE_SUBSCRIBED | typeof STATE_CLOSING;
+
+/** What a connection needs from the daemon. */
+export interface ClientHost {
+  readonly options: NsqdOptions;
+  readonly logger: Logger;
+  readonly version: string;
+  secureContext(): tls.SecureContext | null;
+  authEnabled(): boolean;
+  getTopic(name: string): Topic;
+  /** Resolves once a just-created topic has learned its cluster channels (nsqd.md §3.1), else null. */
+  topicReady(topic: Topic): Promise<void> | null;
+  clientClosed(c: ClientV2): void;
+  now(): number;
+}
+
+/** The command table's view of a handler (see protocol-v2.ts). */
+export interface CommandHandler {
+  /** Checks made before the body is read (body commands only). */
+  before?(c: ClientV2, params: string[]): void | Promise<void>;
+  exec(c: ClientV2, params: string[], body: Buffer | Buffer[] | null): Buffer | null | Promise<Buffer | null>;
+}
+
+/** Bytes queued in the socket beyond which a consumer stops receiving messages until 'drain'. */
+const MAX_PENDING_WRITE = 1024 * 1024;
+const TLS_HANDSHAKE_TIMEOUT = 5000;
+
+/**
+ * One protocol V2 connection: owns the socket (plain, TLS, compressed), the incremental parser,
+ * output buffering, heartbeats and deadlines. Commands are executed by the handler table it is
+ * given; errors are answered and fatal ones close the connection here, in one place.
+ */
+export class ClientV2 implements Consumer, Flushable {
+  readonly id: number;
+  readonly remoteAddress: string;
+  readonly remoteIp: string;
+  readonly connectTs: number;
+  readonly #host: ClientHost;
+  readonly #commands: Record<string, CommandHandler | undefined>;
+  #sock: Socket;
+  #parser: CommandParser;
+
+  state: ClientState = STATE_INIT;
+  clientId: string;
+  hostname: string;
+  userAgent = '';
+  topologyRegion = '';
+  topologyZone = '';
+  settings: IdentifySettings;
+  identified = false;
+  deflate = false;
+  snappy = false;
+  tls = false;
+  auth: AuthState | null = null;
+  authSecret = '';
+
+  rdy = 0;
+  inFlight = 0;
+  messageCount = 0;
+  finishCount = 0;
+  requeueCount = 0;
+  channel: Channel | null = null;
+  readonly pubCounts = new Map<string, number>();
+
+  #out: Buffer | null = null;
+  #outLen = 0;
+  #flushPending = false;
+  #busy = false;
+  #closed = false;
+  #cleaned = false;
+  /** Body command waiting for its body: its handler and params. */
+  #pending: { h: CommandHandler; params: string[] } | null = null;
+  #lastRead: number;
+  #heartbeatTimer: NodeJS.Timeout | null = null;
+  #deadlineTimer: NodeJS.Timeout | null = null;
+  #stalledSince = 0;
+  #snappyEnc: SnappyFrameEncoder | null = null;
+  #snappyDec: SnappyFrameDecoder | null = null;
+  #deflater: zlib.DeflateRaw | null = null;
+  #inflater: zlib.InflateRaw | null = null;
+
+  constructor(id: number, sock: Socket, host: ClientHost, commands: Record<string, CommandHandler | undefined>) {
+    this.id = id;
+    this.#sock = sock;
+    this.#host = host;
+    this.#commands = commands;
+    const o = host.options;
+    this.remoteIp = sock.remoteAddress ?? '';
+    this.remoteAddress = sock.remotePort !== undefined ? joinHostPort(this.remoteIp, sock.remotePort) : '@';
+    this.clientId = this.remoteIp;
+    this.hostname = this.remoteIp;
+    this.connectTs = Date.now();
+    this.#lastRead = this.connectTs;
+    this.settings = {
+      heartbeatIntervalMs: o.clientTimeout / 2,
+      outputBufferSize: 16 * 1024,
+      outputBufferTimeoutMs: o.outputBufferTimeout,
+      sampleRate: 0,
+      msgTimeoutMs: o.msgTimeout,
+    };
+    this.#parser = new CommandParser({ maxBodySize: o.maxBodySize, maxMsgSize: o.maxMsgSize });
+    sock.setNoDelay(true);
+    this.#attach(sock);
+    this.#startTimers();
+  }
+
+  get host(): ClientHost {
+    return this.#host;
+  }
+
+  get msgTimeoutMs(): number {
+    return this.settings.msgTimeoutMs;
+  }
+
+  get sampleRate(): number {
+    return this.settings.sampleRate;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** TLS details for /stats. */
+  tlsInfo(): { cipher: string; version: string; protocol: string } | null {
+    if (!this.tls) return null;
+    const s = this.#sock as tls.TLSSocket;
+    const c = s.getCipher?.();
+    return { cipher: c?.standardName ?? c?.name ?? '', version: s.getProtocol?.() ?? '', protocol: (s.alpnProtocol || '') as string };
+  }
+
+  peerCommonName(): string {
+    if (!this.tls) return '';
+    const cert = (this.#sock as tls.TLSSocket).getPeerCertificate?.();
+    const cn = cert?.subject?.CN;
+    return typeof cn === 'string' ? cn : Array.isArray(cn) ? (cn[0] ?? '') : '';
+  }
+
+  // ---- input ----------------------------------------------------------------------------
+
+  #attach(sock: Socket): void {
+    sock.on('data', this.#onSocketData);
+    sock.on('end', this.#onEnd);
+    sock.on('error', this.#onError);
+    sock.on('close', this.#onClose);
+    sock.on('drain', this.#onDrain);
+  }
+
+  #detach(sock: Socket): void {
+    sock.off('data', this.#onSocketData);
+    sock.off('end', this.#onEnd);
+    sock.off('error', this.#onError);
+    sock.off('close', this.#onClose);
+    sock.off('drain', this.#onDrain);
+  }
+
+  #onSocketData = (chunk: Buffer): void => {
+    this.#lastRead = Date.now();
+    if (this.#inflater !== null) {
+      this.#inflater.write(chunk);
+      return;
+    }
+    if (this.#snappyDec !== null) {
+      let parts: Buffer[];
+      try {
+        parts = this.#snappyDec.push(chunk);
+      } catch (err) {
+        this.#host.logger.error(`[${this.remoteAddress}] snappy decode failed - ${(err as Error).message}`);
+        this.destroy();
+        return;
+      }
+      for (const p of parts) this.#parser.push(p);
+      this.#process();
+      return;
+    }
+    this.#parser.push(chunk);
+    this.#process();
+  };
+
+  #onInflated = (chunk: Buffer): void => {
+    this.#parser.push(chunk);
+    this.#process();
+  };
+
+  #onEnd = (): void => {
+    // The original answers a command cut short by EOF with its "failed to read" error.
+    if (!this.#busy && !this.#closed) {
+      const err = this.#parser.eofError();
+      if (err !== null) this.#sendError(err);
+    }
+    this.#sock.end();
+  };
+
+  #onError = (err: Error): void => {
+    this.#host.logger.debug(`[${this.remoteAddress}] socket error - ${err.message}`);
+  };
+
+  #onClose = (): void => {
+    this.#cleanup();
+  };
+
+  #onDrain = (): void => {
+    this.#stalledSince = 0;
+    if (this.channel !== null && this.state === STATE_SUBSCRIBED) this.channel.pump();
+  };
+
+  /** Parses and executes everything buffered, pausing the socket while a handler is async. */
+  #process(): void {
+    while (!this.#busy && !this.#closed) {
+      let item: ParsedItem | null;
+      try {
+        item = this.#parser.next();
+        if (item === null) return;
+        const r = this.#handle(item);
+        if (r !== undefined) {
+          this.#busy = true;
+          this.#sock.pause();
+          r.then(
+            () => {
+              this.#busy = false;
+              if (this.#closed) return;
+              this.#sock.resume();
+              this.#process();
+            },
+            (err: unknown) => {
+              this.#busy = false;
+              this.#fail(err);
+              if (!this.#closed) {
+                this.#sock.resume();
+                this.#process();
+              }
+            },
+          );
+          return;
+        }
+      } catch (err) {
+        this.#fail(err);
+      }
+    }
+  }
+
+  #handle(item: ParsedItem): Promise<void> | undefined {
+    if (item.type !== 'line') {
+      const p = this.#pending!;
+      this.#pending = null;
+      return this.#respond(p.h.exec(this, p.params, item.type === 'body' ? item.body : item.messages));
+    }
+    const h = this.#commands[item.name];
+    if (h === undefined) throw new ProtocolError('E_INVALID', `invalid command ${item.name}`);
+    // TLS policy is checked before anything else, except for IDENTIFY (tcp-protocol.md §9.5).
+    if (this.#host.options.tlsRequired !== 0 && !this.tls && item.name !== 'IDENTIFY') {
+      throw new ProtocolError('E_INVALID', `cannot ${item.name} in current state (TLS required)`);
+    }
+    if (!item.hasBody) return this.#respond(h.exec(this, item.params, null));
+    this.#pending = { h, params: item.params };
+    const before = h.before?.(this, item.params);
+    if (before instanceof Promise) return before.then(() => this.#parser.acceptBody());
+    this.#parser.acceptBody();
+    return undefined;
+  }
+
+  #respond(r: Buffer | null | Promise<Buffer | null>): Promise<void> | undefined {
+    if (r instanceof Promise) {
+      return r.then((frame) => {
+        if (frame !== null) this.sendFrame(frame);
+      });
+    }
+    if (r !== null) this.sendFrame(r);
+    return undefined;
+  }
+
+  #fail(err: unknown): void {
+    if (err instanceof SilentClose) {
+      this.destroy();
+      return;
+    }
+    if (err instanceof ProtocolError) {
+      this.#sendError(err);
+      return;
+    }
+    this.#host.logger.error(`[${this.remoteAddress}] internal error - ${(err as Error)?.stack ?? String(err)}`);
+    this.#sendError(new ProtocolError('E_INVALID', 'internal error'));
+  }
+
+  #sendError(err: ProtocolError): void {
+    if (err.fatal) this.#host.logger.error(`[${this.remoteAddress}] - ${err.message}`);
+    else this.#host.logger.debug(`[${this.remoteAddress}] - ${err.message}`);
+    this.sendFrame(encodeError(err.wireBody()));
+    if (err.fatal) this.closeGracefully();
+  }
+
+  // ---- output ---------------------------------------------------------------------------
+
+  /** A response or error frame: written and flushed at once (tcp-protocol.md §9.2). */
+  sendFrame(frame: Buffer): void {
+    if (this.#closed) return;
+    this.#append(frame);
+    this.flush();
+  }
+
+  sendOK(): void {
+    this.sendFrame(FRAME_OK);
+  }
+
+  #append(frame: Buffer): void {
+    const cap = this.settings.outputBufferSize;
+    if (this.#outLen + frame.length > cap) this.flush();
+    if (frame.length > cap) {
+      this.#write(frame);
+      return;
+    }
+    if (this.#out === null) this.#out = Buffer.allocUnsafe(cap);
+    frame.copy(this.#out, this.#outLen);
+    this.#outLen += frame.length;
+  }
+
+  isReady(): boolean {
+    return (
+      this.state === STATE_SUBSCRIBED &&
+      this.inFlight < this.rdy &&
+      !this.#closed &&
+      this.#sock.writableLength < MAX_PENDING_WRITE
+    );
+  }
+
+  deliver(m: Message): void {
+    const size = 8 + MESSAGE_HEADER_SIZE + m.body.length;
+    const cap = this.settings.outputBufferSize;
+    let buf: Buffer;
+    let off: number;
+    if (size > cap) {
+      this.flush();
+      buf = Buffer.allocUnsafe(size);
+      off = 0;
+    } else {
+      if (this.#outLen + size > cap) this.flush();
+      if (this.#out === null) this.#out = Buffer.allocUnsafe(cap);
+      buf = this.#out;
+      off = this.#outLen;
+    }
+    buf.writeInt32BE(size - 4, off);
+    buf.writeInt32BE(FRAME_TYPE_MESSAGE, off + 4);
+    m.writeTo(buf, off + 8);
+    if (size > cap) this.#write(buf);
+    else this.#outLen += size;
+    this.inFlight++;
+    this.messageCount++;
+    if (this.inFlight >= this.rdy) this.flush();
+    else if (!this.#flushPending) {
+      this.#flushPending = true;
+      scheduleFlush(this);
+    }
+  }
+
+  flushScheduled(): void {
+    this.#flushPending = false;
+    this.flush();
+  }
+
+  flush(): void {
+    if (this.#outLen === 0 || this.#closed) return;
+    const data = this.#out!.subarray(0, this.#outLen);
+    this.#out = null;
+    this.#outLen = 0;
+    this.#write(data);
+  }
+
+  #write(data: Buffer): void {
+    if (this.#deflater !== null) {
+      this.#deflater.write(data);
+      this.#deflater.flush(zlib.constants.Z_SYNC_FLUSH);
+      return;
+    }
+    const out = this.#snappyEnc !== null ? this.#snappyEnc.encode(data) : data;
+    if (!this.#sock.write(out) && this.#stalledSince === 0) this.#stalledSince = Date.now();
+  }
+
+  // ---- Consumer -------------------------------------------------------------------------
+
+  inFlightReleased(count: number): void {
+    this.inFlight = Math.max(0, this.inFlight - count);
+    if (this.channel !== null) this.channel.pump();
+  }
+
+  closeForChannel(): void {
+    this.channel = null;
+    this.destroy();
+  }
+
+  // ---- settings and upgrades ------------------------------------------------------------
+
+  applySettings(s: IdentifySettings): void {
+    const bufferChanged = s.outputBufferSize !== this.settings.outputBufferSize;
+    if (bufferChanged) this.flush();
+    const hbChanged = s.heartbeatIntervalMs !== this.settings.heartbeatIntervalMs;
+    this.settings = s;
+    if (hbChanged) this.#startTimers();
+  }
+
+  /** Performs the upgrades granted by IDENTIFY, each followed by its OK frame (tcp-protocol.md §7.1). */
+  async upgrade(n: Negotiated): Promise<void> {
+    if (n.tls) {
+      await this.#upgradeTls();
+      this.sendOK();
+    }
+    if (n.snappy) {
+      this.flush();
+      this.#snappyEnc = new SnappyFrameEncoder();
+      this.#snappyDec = new SnappyFrameDecoder();
+      this.snappy = true;
+      this.#reinjectBuffered();
+      this.sendOK();
+    }
+    if (n.deflate) {
+      this.flush();
+      const deflater = zlib.createDeflateRaw({ level: n.deflateLevel });
+      deflater.on('data', (chunk: Buffer) => {
+        if (!this.#sock.write(chunk) && this.#stalledSince === 0) this.#stalledSince = Date.now();
+      });
+      deflater.on('error', () => this.destroy());
+      const inflater = zlib.createInflateRaw();
+      inflater.on('data', this.#onInflated);
+      inflater.on('error', (err) => {
+        this.#host.logger.error(`[${this.remoteAddress}] deflate input error - ${err.message}`);
+        this.destroy();
+      });
+      this.#deflater = deflater;
+      this.#inflater = inflater;
+      this.deflate = true;
+      this.#reinjectBuffered();
+      this.sendOK();
+    }
+  }
+
+  /** Bytes pipelined after IDENTIFY were compressed by the client: run them through the decoder. */
+  #reinjectBuffered(): void {
+    const rest = this.#parser.takeBuffered();
+    if (rest.length === 0) return;
+    if (this.#inflater !== null) this.#inflater.write(rest);
+    else if (this.#snappyDec !== null) for (const p of this.#snappyDec.push(rest)) this.#parser.push(p);
+  }
+
+  async #upgradeTls(): Promise<void> {
+    const ctx = this.#host.secureContext();
+    if (ctx === null) throw new ProtocolError('E_IDENTIFY_FAILED', 'IDENTIFY failed TLS not configured');
+    const o = this.#host.options;
+    const raw = this.#sock;
+    this.#detach(raw);
+    const policy = o.tlsClientAuthPolicy;
+    const sock = new tls.TLSSocket(raw, {
+      isServer: true,
+      secureContext: ctx,
+      requestCert: policy === 'require' || policy === 'require-verify',
+      rejectUnauthorized: policy === 'require-verify',
+    });
+    this.#sock = sock;
+    this.#attach(sock);
+    sock.off('data', this.#onSocketData);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new ProtocolError('E_IDENTIFY_FAILED', 'IDENTIFY failed TLS handshake timeout')), TLS_HANDSHAKE_TIMEOUT);
+      sock.once('secure', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      sock.once('error', (err) => {
+        clearTimeout(timer);
+        reject(new ProtocolError('E_IDENTIFY_FAILED', `IDENTIFY failed ${err.message}`));
+      });
+    });
+    if (policy === 'require' && !sock.getPeerCertificate()?.subject) {
+      throw new ProtocolError('E_IDENTIFY_FAILED', 'IDENTIFY failed tls: client didn\'t provide a certificate');
+    }
+    sock.on('data', this.#onSocketData);
+    if (sock.isPaused()) sock.resume();
+    this.tls = true;
+  }
+
+  // ---- timers ---------------------------------------------------------------------------
+
+  #startTimers(): void {
+    this.#stopTimers();
+    const hb = this.settings.heartbeatIntervalMs;
+    if (hb <= 0) return;
+    this.#heartbeatTimer = setInterval(() => {
+      if (this.#stalledSince !== 0 && Date.now() - this.#stalledSince > hb) {
+        this.#host.logger.error(`[${this.remoteAddress}] write deadline exceeded, closing`);
+        this.destroy();
+        return;
+      }
+      this.sendFrame(FRAME_HEARTBEAT);
+    }, hb);
+    this.#armDeadline(2 * hb);
+  }
+
+  /** Read deadline: 2 × heartbeat since the last bytes received (tcp-protocol.md §9.1). */
+  #armDeadline(ms: number): void {
+    this.#deadlineTimer = setTimeout(() => {
+      const hb = this.settings.heartbeatIntervalMs;
+      if (hb <= 0) return;
+      const left = this.#lastRead + 2 * hb - Date.now();
+      if (left > 0) {
+        this.#armDeadline(left);
+        return;
+      }
+      this.#host.logger.info(`PROTOCOL(V2): [${this.remoteAddress}] read deadline exceeded, closing`);
+      this.flush();
+      this.destroy();
+    }, ms);
+  }
+
+  #stopTimers(): void {
+    if (this.#heartbeatTimer !== null) clearInterval(this.#heartbeatTimer);
+    if (this.#deadlineTimer !== null) clearTimeout(this.#deadlineTimer);
+    this.#heartbeatTimer = null;
+    this.#deadlineTimer = null;
+  }
+
+  // ---- closing --------------------------------------------------------------------------
+
+  /** Flush what is buffered, then end the connection (after a fatal error). */
+  closeGracefully(): void {
+    if (this.#closed) return;
+    this.flush();
+    this.#closed = true;
+    if (this.#deflater !== null) this.#deflater.end(() => this.#sock.end());
+    else this.#sock.end();
+    this.#sock.destroySoon?.();
+    this.#cleanup();
+  }
+
+  destroy(): void {
+    if (!this.#sock.destroyed) this.#sock.destroy();
+    this.#cleanup();
+  }
+
+  #cleanup(): void {
+    this.#closed = true;
+    if (this.#cleaned) return;
+    this.#cleaned = true;
+    this.#stopTimers();
+    if (this.channel !== null) {
+      const ch = this.channel;
+      this.channel = null;
+      ch.removeConsumer(this);
+    }
+    this.#host.clientClosed(this);
+  }
+}
+
+function joinHostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+

@@ -1,0 +1,410 @@
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as https from 'node:https';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as tls from 'node:tls';
+import { DiskQueue } from '../diskqueue/disk-queue.js';
+import type { BackendQueue } from '../diskqueue/backend-queue.js';
+import { DummyBackendQueue } from '../diskqueue/dummy-backend-queue.js';
+import { Logger } from '../lib/logger.js';
+import { E2eLatency } from '../lib/quantile.js';
+import { MESSAGE_HEADER_SIZE } from '../protocol/message.js';
+import { isEphemeral, isValidChannelName, isValidTopicName } from '../protocol/names.js';
+import { ClientV2 } from './client-v2.js';
+import type { NsqdContext } from './context.js';
+import { DataLock } from './data-lock.js';
+import { createHttpApi } from './http-api.js';
+import { LookupManager } from './lookup-manager.js';
+import { readMetadata, writeMetadata, type Metadata } from './metadata.js';
+import { NSQD_VERSION, type NsqdOptions } from './options.js';
+import { COMMANDS } from './protocol-v2.js';
+import { Topic } from './topic.js';
+
+export interface BoundAddress {
+  host: string;
+  port: number;
+}
+
+/**
+ * The nsqd daemon: owns topics, client connections, the TCP/HTTP(S) listeners, the metadata
+ * file, the queue-scan timer and the registration with nsqlookupd (nsqd.md §2).
+ */
+export class Nsqd implements NsqdContext {
+  readonly options: NsqdOptions;
+  readonly logger: Logger;
+  readonly version = NSQD_VERSION;
+  readonly startTime = Date.now();
+  readonly #topics = new Map<string, Topic>();
+  readonly clients = new Map<number, ClientV2>();
+  #nextClientId = 1;
+  #health: string | null = null;
+  #loading = false;
+  #closing = false;
+  #tcpServer: net.Server | null = null;
+  #httpServer: http.Server | null = null;
+  #httpsServer: https.Server | null = null;
+  #secureContext: tls.SecureContext | null = null;
+  #tlsOptions: tls.SecureContextOptions | null = null;
+  #scanTimer: NodeJS.Timeout | null = null;
+  #lock: DataLock;
+  #lookup: LookupManager | null = null;
+  readonly #topicReady = new Map<Topic, Promise<void>>();
+  #tcpPort = 0;
+  #httpPort = 0;
+  #httpsPort = 0;
+  #persistScheduled = false;
+
+  constructor(options: NsqdOptions, logger?: Logger) {
+    this.options = options;
+    this.logger = logger ?? new Logger(options.logPrefix, options.logLevel);
+    this.#lock = new DataLock(options.dataPath);
+    if (options.tlsCert !== '' && options.tlsKey !== '') {
+      this.#tlsOptions = {
+        cert: fs.readFileSync(options.tlsCert),
+        key: fs.readFileSync(options.tlsKey),
+        ca: options.tlsRootCaFile !== '' ? fs.readFileSync(options.tlsRootCaFile) : undefined,
+        minVersion: tlsMinVersion(options.tlsMinVersion),
+      };
+      this.#secureContext = tls.createSecureContext(this.#tlsOptions);
+    } else if (options.tlsRequired !== 0) {
+      throw new Error('cannot require TLS client connections without TLS key and cert');
+    }
+  }
+
+  // ---- lifecycle ------------------------------------------------------------------------
+
+  /** Lock the data dir, bind the listeners, load metadata, start the loops (nsqd.md §2.1). */
+  async start(): Promise<void> {
+    const o = this.options;
+    this.logger.info(`ID: ${o.nodeId}`);
+    this.#lock.acquire();
+    try {
+      this.#tcpServer = net.createServer((sock) => this.#accept(sock));
+      this.#tcpPort = await listen(this.#tcpServer, o.tcpAddress);
+      this.logger.info(`TCP: listening on ${describe(this.#tcpServer)}`);
+      const api = createHttpApi(this);
+      if (o.httpAddress !== '') {
+        this.#httpServer = http.createServer(api.http);
+        this.#httpPort = await listen(this.#httpServer, o.httpAddress);
+        this.logger.info(`HTTP: listening on ${describe(this.#httpServer)}`);
+      }
+      if (this.#tlsOptions !== null && o.httpsAddress !== '') {
+        this.#httpsServer = https.createServer(
+          {
+            ...this.#tlsOptions,
+            requestCert: o.tlsClientAuthPolicy === 'require' || o.tlsClientAuthPolicy === 'require-verify',
+            rejectUnauthorized: o.tlsClientAuthPolicy === 'require-verify',
+          },
+          api.https,
+        );
+        this.#httpsPort = await listen(this.#httpsServer, o.httpsAddress);
+        this.logger.info(`HTTPS: listening on ${describe(this.#httpsServer)}`);
+      }
+      this.loadMetadata();
+      this.persistMetadata();
+      this.#scanTimer = setInterval(() => this.#scan(), o.queueScanInterval);
+      this.#lookup = new LookupManager({
+        addresses: o.lookupdTcpAddresses,
+        identity: () => ({
+          version: this.version,
+          tcp_port: this.broadcastTcpPort(),
+          http_port: this.broadcastHttpPort(),
+          hostname: os.hostname(),
+          broadcast_address: o.broadcastAddress,
+          topology_zone: o.topologyZone,
+          topology_region: o.topologyRegion,
+        }),
+        snapshot: () =>
+          [...this.#topics.values()].map((t) => ({ topic: t.name, channels: t.channels().map((c) => c.name) })),
+        logger: this.logger,
+      });
+      this.#lookup.start();
+    } catch (err) {
+      await this.close();
+      throw err;
+    }
+  }
+
+  /** Graceful shutdown (nsqd.md §2.2): clients closed, metadata written, queues flushed to disk. */
+  async close(): Promise<void> {
+    if (this.#closing) return;
+    this.#closing = true;
+    this.#tcpServer?.close();
+    for (const c of [...this.clients.values()]) c.closeGracefully();
+    this.#httpServer?.close();
+    this.#httpServer?.closeAllConnections();
+    this.#httpsServer?.close();
+    this.#httpsServer?.closeAllConnections();
+    if (this.#tcpPort !== 0) {
+      try {
+        this.persistMetadata(true);
+      } catch (err) {
+        this.logger.error(`failed to persist metadata - ${(err as Error).message}`);
+      }
+      for (const t of this.#topics.values()) t.close();
+    }
+    if (this.#scanTimer !== null) clearInterval(this.#scanTimer);
+    await this.#lookup?.close();
+    this.#lock.release();
+  }
+
+  // ---- addresses ------------------------------------------------------------------------
+
+  tcpPort(): number {
+    return this.#tcpPort;
+  }
+  httpPort(): number {
+    return this.#httpPort;
+  }
+  httpsPort(): number {
+    return this.#httpsPort;
+  }
+  broadcastTcpPort(): number {
+    return this.options.broadcastTcpPort || this.#tcpPort;
+  }
+  broadcastHttpPort(): number {
+    return this.options.broadcastHttpPort || this.#httpPort;
+  }
+  lookup(): LookupManager | null {
+    return this.#lookup;
+  }
+
+  // ---- NsqdContext ------------------------------------------------------------------------
+
+  makeBackend(name: string, ephemeral: boolean): BackendQueue {
+    if (ephemeral) return new DummyBackendQueue();
+    const o = this.options;
+    return new DiskQueue({
+      name,
+      dataPath: o.dataPath || '.',
+      maxBytesPerFile: o.maxBytesPerFile,
+      minMsgSize: MESSAGE_HEADER_SIZE,
+      maxMsgSize: o.maxMsgSize + MESSAGE_HEADER_SIZE,
+      syncEvery: o.syncEvery,
+      syncTimeoutMs: o.syncTimeout,
+      logger: this.logger,
+    });
+  }
+
+  notify(event: 'create' | 'delete', topic: string, channel?: string): void {
+    if (this.#lookup !== null && !this.#loading) {
+      if (event === 'create') this.#lookup.register(topic, channel);
+      else this.#lookup.unregister(topic, channel);
+    }
+    const ephemeral = isEphemeral(topic) || (channel !== undefined && isEphemeral(channel));
+    if (!this.#loading && !ephemeral && !this.#closing) this.persistMetadata();
+  }
+
+  setHealth(err: Error | null): void {
+    this.#health = err === null ? null : err.message;
+  }
+
+  health(): string {
+    return this.#health === null ? 'OK' : `NOK - ${this.#health}`;
+  }
+
+  isHealthy(): boolean {
+    return this.#health === null;
+  }
+
+  makeE2eLatency(): E2eLatency | null {
+    const p = this.options.e2eProcessingLatencyPercentiles;
+    if (p.length === 0) return null;
+    return new E2eLatency(this.options.e2eProcessingLatencyWindowTime, p);
+  }
+
+  now(): number {
+    return Date.now();
+  }
+
+  // ---- ClientHost -----------------------------------------------------------------------
+
+  secureContext(): tls.SecureContext | null {
+    return this.#secureContext;
+  }
+
+  authEnabled(): boolean {
+    return this.options.authHttpAddresses.length > 0;
+  }
+
+  topicReady(topic: Topic): Promise<void> | null {
+    return this.#topicReady.get(topic) ?? null;
+  }
+
+  clientClosed(c: ClientV2): void {
+    this.clients.delete(c.id);
+  }
+
+  #accept(sock: net.Socket): void {
+    if (this.#closing) {
+      sock.destroy();
+      return;
+    }
+    const id = this.#nextClientId++;
+    const c = new ClientV2(id, sock, this, COMMANDS);
+    this.clients.set(id, c);
+    this.logger.info(`TCP: new client(${c.remoteAddress})`);
+  }
+
+  // ---- topics ---------------------------------------------------------------------------
+
+  topics(): Topic[] {
+    return [...this.#topics.values()];
+  }
+
+  getExistingTopic(name: string): Topic | undefined {
+    return this.#topics.get(name);
+  }
+
+  /** Get or create a topic (nsqd.md §3.1). */
+  getTopic(name: string): Topic {
+    let t = this.#topics.get(name);
+    if (t !== undefined) return t;
+    t = new Topic(name, this);
+    if (t.ephemeral) t.onEmpty = (x) => this.deleteExistingTopic(x.name);
+    this.#topics.set(name, t);
+    this.logger.info(`TOPIC(${name}): created`);
+    this.notify('create', name);
+    if (!this.#loading) this.#learnClusterChannels(t);
+    return t;
+  }
+
+  /** A topic new on this node starts with the channels the cluster already has for it. */
+  #learnClusterChannels(t: Topic): void {
+    const lookup = this.#lookup;
+    if (lookup === null || lookup.lookupdHttpAddresses().length === 0) return;
+    const p = lookup
+      .channelsForTopic(t.name)
+      .then((names) => {
+        for (const n of names) if (!isEphemeral(n) && isValidChannelName(n) && !t.exiting) t.getChannel(n);
+      })
+      .catch((err: Error) => this.logger.error(`TOPIC(${t.name}): failed to query lookupd channels - ${err.message}`))
+      .finally(() => this.#topicReady.delete(t));
+    this.#topicReady.set(t, p);
+  }
+
+  deleteExistingTopic(name: string): boolean {
+    const t = this.#topics.get(name);
+    if (t === undefined) return false;
+    this.#topics.delete(name);
+    t.delete();
+    this.logger.info(`TOPIC(${name}): deleted`);
+    this.notify('delete', name);
+    return true;
+  }
+
+  // ---- metadata -------------------------------------------------------------------------
+
+  loadMetadata(): void {
+    const md = readMetadata(this.options.dataPath);
+    if (md === null) return;
+    this.#loading = true;
+    try {
+      for (const tm of md.topics) {
+        if (!isValidTopicName(tm.name)) {
+          this.logger.warn(`skipping creation of invalid topic ${tm.name}`);
+          continue;
+        }
+        const t = this.getTopic(tm.name);
+        if (tm.paused) t.setPaused(true);
+        for (const cm of tm.channels ?? []) {
+          if (!isValidChannelName(cm.name)) {
+            this.logger.warn(`skipping creation of invalid channel ${cm.name}`);
+            continue;
+          }
+          const ch = t.getChannel(cm.name);
+          if (cm.paused) ch.setPaused(true);
+        }
+      }
+    } finally {
+      this.#loading = false;
+    }
+  }
+
+  metadata(): Metadata {
+    const topics = [];
+    for (const t of this.#topics.values()) {
+      if (t.ephemeral) continue;
+      const channels = t
+        .channels()
+        .filter((c) => !c.ephemeral)
+        .map((c) => ({ name: c.name, paused: c.paused }));
+      topics.push({ name: t.name, paused: t.paused, channels: channels.length ? channels : null });
+    }
+    return { topics, version: this.version };
+  }
+
+  /** Persist nsqd.dat; coalesced to once per event-loop turn unless `now`. */
+  persistMetadata(now = false): void {
+    if (now) {
+      writeMetadata(this.options.dataPath, this.metadata());
+      return;
+    }
+    if (this.#persistScheduled) return;
+    this.#persistScheduled = true;
+    setImmediate(() => {
+      this.#persistScheduled = false;
+      if (this.#closing) return;
+      try {
+        writeMetadata(this.options.dataPath, this.metadata());
+      } catch (err) {
+        this.logger.error(`failed to persist metadata - ${(err as Error).message}`);
+      }
+    });
+  }
+
+  // ---- queue scan -----------------------------------------------------------------------
+
+  /**
+   * Every scan interval, time out due in-flight messages and release due deferred ones on
+   * every channel. Each channel keeps both sets in heaps, so a channel with nothing due costs
+   * two comparisons: no random sampling, and new channels are scanned from the first tick.
+   */
+  #scan(): void {
+    const now = Date.now();
+    for (const t of this.#topics.values()) {
+      for (const ch of t.channels()) ch.processQueues(now);
+    }
+  }
+}
+
+function tlsMinVersion(v: string): tls.SecureVersion {
+  switch (v) {
+    case 'tls1.1':
+      return 'TLSv1.1';
+    case 'tls1.2':
+      return 'TLSv1.2';
+    case 'tls1.3':
+      return 'TLSv1.3';
+    default:
+      return 'TLSv1';
+  }
+}
+
+/** Listen on `host:port` or a Unix socket path; resolves to the bound port (-1 for Unix sockets). */
+function listen(server: net.Server, address: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', (err) => reject(new Error(`listen (${address}) failed - ${err.message}`)));
+    const hp = splitHostPort(address);
+    const done = () => {
+      const a = server.address();
+      resolve(typeof a === 'object' && a !== null ? a.port : -1);
+    };
+    if (hp === null) server.listen(address, done);
+    else server.listen(hp.port, hp.host === '' ? undefined : hp.host, done);
+  });
+}
+
+export function splitHostPort(address: string): { host: string; port: number } | null {
+  const m = /^(?:\[([^\]]*)\]|([^:]*)):(\d+)$/.exec(address);
+  if (m === null) return null;
+  return { host: m[1] ?? m[2] ?? '', port: Number(m[3]) };
+}
+
+function describe(server: net.Server): string {
+  const a = server.address();
+  if (typeof a === 'string') return a;
+  if (a === null) return '?';
+  return a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
+}

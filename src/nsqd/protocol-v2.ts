@@ -1,0 +1,328 @@
+import { isAllowed, isExpired, queryAuth } from '../auth/auth.js';
+import { ProtocolError } from '../protocol/errors.js';
+import { encodeResponse, FRAME_CLOSE_WAIT, FRAME_OK } from '../protocol/frame.js';
+import { nowTimestamp, MESSAGE_ID_LENGTH } from '../protocol/message.js';
+import { goQuote, isValidChannelName, isValidTopicName } from '../protocol/names.js';
+import type { InFlightResult } from './channel.js';
+import { ClientV2, STATE_CLOSING, STATE_INIT, STATE_SUBSCRIBED, type CommandHandler } from './client-v2.js';
+import { applyIdentify, decodeIdentify, identifyResponse, negotiate } from './identify.js';
+import { PutError, type Topic } from './topic.js';
+
+/**
+ * The protocol V2 command table (tcp-protocol.md §7): one handler per command. Each check sits
+ * in the original's order next to the rule it enforces; errors are thrown as ProtocolError and
+ * answered (and the connection closed when fatal) by ClientV2.
+ */
+const invalid = (text: string) => new ProtocolError('E_INVALID', text);
+
+function requireState(c: ClientV2, cmd: string, ...states: number[]): void {
+  if (!states.includes(c.state)) throw invalid(`cannot ${cmd} in current state`);
+}
+
+/** Unsigned decimal digits only; empty parses as 0 (the original's ByteToBase10). */
+function parseDigits(s: string): number | null {
+  if (!/^[0-9]*$/.test(s)) return null;
+  return s === '' ? 0 : Number(s);
+}
+
+function checkMessageId(id: string): void {
+  if (Buffer.byteLength(id, 'latin1') !== MESSAGE_ID_LENGTH) throw invalid('invalid message ID');
+}
+
+/** AUTH gate for SUB/PUB/MPUB/DPUB (tcp-protocol.md §11.3). Async only when the TTL expired. */
+function checkAuth(c: ClientV2, cmd: string, topic: string, channel: string): void | Promise<void> {
+  if (!c.host.authEnabled()) return;
+  if (c.auth === null || c.auth.authorizations.length === 0) {
+    throw new ProtocolError('E_AUTH_FIRST', `AUTH required before ${cmd}`);
+  }
+  const decide = () => {
+    if (!isAllowed(c.auth!, topic, channel)) {
+      throw new ProtocolError('E_UNAUTHORIZED', `AUTH failed for ${cmd} on ${goQuote(topic)} ${goQuote(channel)}`);
+    }
+  };
+  if (!isExpired(c.auth, Date.now())) return decide();
+  return refreshAuth(c).then(decide);
+}
+
+async function refreshAuth(c: ClientV2): Promise<void> {
+  const o = c.host.options;
+  try {
+    c.auth = await queryAuth({
+      addresses: o.authHttpAddresses,
+      method: o.authHttpRequestMethod,
+      remoteIp: c.remoteIp,
+      tls: c.tls,
+      secret: c.authSecret,
+      commonName: c.peerCommonName(),
+      connectTimeoutMs: o.httpClientConnectTimeout,
+      requestTimeoutMs: o.httpClientRequestTimeout,
+    });
+  } catch (err) {
+    c.host.logger.warn(`PROTOCOL(V2): [${c.remoteAddress}] auth failed - ${(err as Error).message}`);
+    throw new ProtocolError('E_AUTH_FAILED', 'AUTH failed');
+  }
+}
+
+type Reply = Buffer | null | Promise<Buffer | null>;
+
+function thenMaybe(r: void | Promise<void>, f: () => Reply): Reply {
+  return r instanceof Promise ? r.then(f) : f();
+}
+
+function publish(c: ClientV2, cmd: string, topic: Topic, put: () => void): Reply {
+  const doPut = () => {
+    try {
+      put();
+    } catch (err) {
+      if (err instanceof PutError) throw new ProtocolError(`E_${cmd}_FAILED`, `${cmd} failed ${err.message}`);
+      throw err;
+    }
+    return FRAME_OK;
+  };
+  const ready = c.host.topicReady(topic);
+  return ready === null ? doPut() : ready.then(doPut);
+}
+
+function countPub(c: ClientV2, topic: string, n: number): void {
+  c.pubCounts.set(topic, (c.pubCounts.get(topic) ?? 0) + n);
+}
+
+function inFlightError(code: string, cmd: string, id: string, r: InFlightResult): ProtocolError {
+  const why: Record<string, string> = {
+    'not-in-flight': 'ID not in flight',
+    'not-owner': 'client does not own message',
+    exiting: 'exiting',
+    'already-deferred': 'ID already deferred',
+  };
+  return new ProtocolError(code, `${cmd} ${id} failed ${why[r] ?? r}`, false);
+}
+
+const IDENTIFY: CommandHandler = {
+  before(c) {
+    requireState(c, 'IDENTIFY', STATE_INIT);
+  },
+  exec(c, _params, body) {
+    const data = decodeIdentify(body as Buffer);
+    // Identity fields are stored before validation, as the original does.
+    if (data.client_id) c.clientId = data.client_id;
+    if (data.hostname) c.hostname = data.hostname;
+    if (data.user_agent !== undefined) c.userAgent = data.user_agent;
+    if (data.topology_region !== undefined) c.topologyRegion = data.topology_region;
+    if (data.topology_zone !== undefined) c.topologyZone = data.topology_zone;
+    const o = c.host.options;
+    const settings = applyIdentify(data, c.settings, o);
+    c.applySettings(settings);
+    c.identified = true;
+    c.host.logger.info(`[${c.remoteAddress}] IDENTIFY: ${JSON.stringify(data)}`);
+    if (data.feature_negotiation !== true) return FRAME_OK;
+    const n = negotiate(data, o, c.host.secureContext() !== null);
+    c.sendFrame(encodeResponse(identifyResponse(o, c.host.version, settings, n, c.host.authEnabled())));
+    if (!n.tls && !n.snappy && !n.deflate) return null;
+    return c.upgrade(n).then(
+      () => null,
+      (err: unknown) => {
+        if (err instanceof ProtocolError) throw err;
+        throw new ProtocolError('E_IDENTIFY_FAILED', `IDENTIFY failed ${(err as Error).message}`);
+      },
+    );
+  },
+};
+
+const AUTH: CommandHandler = {
+  before(c, params) {
+    requireState(c, 'AUTH', STATE_INIT);
+    if (params.length !== 0) throw invalid('AUTH invalid number of parameters');
+  },
+  async exec(c, _params, body) {
+    if (c.auth !== null && c.auth.authorizations.length > 0) throw invalid('AUTH already set');
+    if (!c.host.authEnabled()) throw new ProtocolError('E_AUTH_DISABLED', 'AUTH disabled');
+    c.authSecret = (body as Buffer).toString('utf8');
+    await refreshAuth(c);
+    if (c.auth!.authorizations.length === 0) throw new ProtocolError('E_UNAUTHORIZED', 'AUTH no authorizations found');
+    return encodeResponse(
+      JSON.stringify({ identity: c.auth!.identity, identity_url: c.auth!.identityUrl, permission_count: c.auth!.authorizations.length }),
+    );
+  },
+};
+
+const SUB: CommandHandler = {
+  exec(c, params) {
+    requireState(c, 'SUB', STATE_INIT);
+    if (c.settings.heartbeatIntervalMs <= 0) throw invalid('cannot SUB with heartbeats disabled');
+    if (params.length < 2) throw invalid('SUB insufficient number of parameters');
+    const [topicName, channelName] = params as [string, string];
+    if (!isValidTopicName(topicName)) throw new ProtocolError('E_BAD_TOPIC', `SUB topic name ${goQuote(topicName)} is not valid`);
+    if (!isValidChannelName(channelName)) {
+      throw new ProtocolError('E_BAD_CHANNEL', `SUB channel name ${goQuote(channelName)} is not valid`);
+    }
+    return thenMaybe(checkAuth(c, 'SUB', topicName, channelName), () => {
+      const subscribe = () => {
+        if (c.closed) return null;
+        const topic = c.host.getTopic(topicName);
+        const channel = topic.getChannel(channelName);
+        const reason = channel.addConsumer(c);
+        if (reason !== null) throw new ProtocolError('E_SUB_FAILED', `SUB failed ${reason}`);
+        c.state = STATE_SUBSCRIBED;
+        c.channel = channel;
+        return FRAME_OK;
+      };
+      const ready = c.host.topicReady(c.host.getTopic(topicName));
+      return ready === null ? subscribe() : ready.then(subscribe);
+    });
+  },
+};
+
+const RDY: CommandHandler = {
+  exec(c, params) {
+    if (c.state === STATE_CLOSING) return null;
+    requireState(c, 'RDY', STATE_SUBSCRIBED);
+    let count = 1;
+    if (params.length > 0) {
+      const n = parseDigits(params[0]!);
+      if (n === null) throw invalid(`RDY could not parse count ${params[0]}`);
+      count = n;
+    }
+    const max = c.host.options.maxRdyCount;
+    if (count < 0 || count > max) throw invalid(`RDY count ${count} out of range 0-${max}`);
+    c.rdy = count;
+    c.channel?.pump();
+    return null;
+  },
+};
+
+const FIN: CommandHandler = {
+  exec(c, params) {
+    requireState(c, 'FIN', STATE_SUBSCRIBED, STATE_CLOSING);
+    if (params.length < 1) throw invalid('FIN insufficient number of params');
+    const id = params[0]!;
+    checkMessageId(id);
+    const r = c.channel === null ? 'not-in-flight' : c.channel.finishMessage(c.id, id);
+    if (r !== 'ok') throw inFlightError('E_FIN_FAILED', 'FIN', id, r);
+    c.finishCount++;
+    c.inFlightReleased(1);
+    return null;
+  },
+};
+
+const REQ: CommandHandler = {
+  exec(c, params) {
+    requireState(c, 'REQ', STATE_SUBSCRIBED, STATE_CLOSING);
+    if (params.length < 2) throw invalid('REQ insufficient number of params');
+    const id = params[0]!;
+    checkMessageId(id);
+    let ms = parseDigits(params[1]!);
+    if (ms === null) throw invalid(`REQ could not parse timeout ${params[1]}`);
+    const max = c.host.options.maxReqTimeout;
+    if (ms > max) {
+      c.host.logger.info(`PROTOCOL(V2): [${c.remoteAddress}] REQ timeout ${ms} out of range 0-${max}. Setting to max.`);
+      ms = max;
+    }
+    const r = c.channel === null ? 'not-in-flight' : c.channel.requeueMessage(c.id, id, ms);
+    if (r !== 'ok') throw inFlightError('E_REQ_FAILED', 'REQ', id, r);
+    c.requeueCount++;
+    c.inFlightReleased(1);
+    return null;
+  },
+};
+
+const TOUCH: CommandHandler = {
+  exec(c, params) {
+    requireState(c, 'TOUCH', STATE_SUBSCRIBED, STATE_CLOSING);
+    if (params.length < 1) throw invalid('TOUCH insufficient number of params');
+    const id = params[0]!;
+    checkMessageId(id);
+    const r = c.channel === null ? 'not-in-flight' : c.channel.touchMessage(c.id, id, c.msgTimeoutMs);
+    if (r !== 'ok') throw inFlightError('E_TOUCH_FAILED', 'TOUCH', id, r);
+    return null;
+  },
+};
+
+const CLS: CommandHandler = {
+  exec(c) {
+    requireState(c, 'CLS', STATE_SUBSCRIBED);
+    c.rdy = 0;
+    c.state = STATE_CLOSING;
+    return FRAME_CLOSE_WAIT;
+  },
+};
+
+const NOP: CommandHandler = {
+  exec() {
+    return null;
+  },
+};
+
+function topicParam(cmd: string, params: string[], min: number): string {
+  if (params.length < min) throw invalid(`${cmd} insufficient number of parameters`);
+  const t = params[0]!;
+  if (!isValidTopicName(t)) {
+    // MPUB repeats the code in its text (sic, tcp-protocol.md §7.11).
+    const prefix = cmd === 'MPUB' ? 'E_BAD_TOPIC ' : '';
+    throw new ProtocolError('E_BAD_TOPIC', `${prefix}${cmd} topic name ${goQuote(t)} is not valid`);
+  }
+  return t;
+}
+
+const PUB: CommandHandler = {
+  before(_c, params) {
+    topicParam('PUB', params, 1);
+  },
+  exec(c, params, body) {
+    const topicName = params[0]!;
+    return thenMaybe(checkAuth(c, 'PUB', topicName, ''), () => {
+      const topic = c.host.getTopic(topicName);
+      const [hi, lo] = nowTimestamp();
+      return publish(c, 'PUB', topic, () => {
+        topic.putMessage(topic.newMessage(body as Buffer, hi, lo));
+        countPub(c, topicName, 1);
+      });
+    });
+  },
+};
+
+const DPUB: CommandHandler = {
+  before(c, params) {
+    topicParam('DPUB', params, 2);
+    const ms = parseDigits(params[1]!);
+    if (ms === null) throw invalid(`DPUB could not parse timeout ${params[1]}`);
+    const max = c.host.options.maxReqTimeout;
+    if (ms > max) throw invalid(`DPUB timeout ${ms} out of range 0-${max}`);
+  },
+  exec(c, params, body) {
+    const topicName = params[0]!;
+    const ms = parseDigits(params[1]!)!;
+    return thenMaybe(checkAuth(c, 'DPUB', topicName, ''), () => {
+      const topic = c.host.getTopic(topicName);
+      const [hi, lo] = nowTimestamp();
+      return publish(c, 'DPUB', topic, () => {
+        const m = topic.newMessage(body as Buffer, hi, lo);
+        m.deferMs = ms;
+        topic.putMessage(m);
+        countPub(c, topicName, 1);
+      });
+    });
+  },
+};
+
+const MPUB: CommandHandler = {
+  before(c, params) {
+    const topicName = topicParam('MPUB', params, 1);
+    return checkAuth(c, 'MPUB', topicName, '');
+  },
+  exec(c, params, bodies) {
+    const topicName = params[0]!;
+    const topic = c.host.getTopic(topicName);
+    const list = bodies as Buffer[];
+    const [hi, lo] = nowTimestamp();
+    return publish(c, 'MPUB', topic, () => {
+      const ms = new Array(list.length);
+      for (let i = 0; i < list.length; i++) ms[i] = topic.newMessage(list[i]!, hi, lo);
+      topic.putMessages(ms);
+      countPub(c, topicName, list.length);
+    });
+  },
+};
+
+export const COMMANDS: Record<string, CommandHandler | undefined> = {
+  IDENTIFY, AUTH, SUB, RDY, FIN, REQ, TOUCH, CLS, NOP, PUB, MPUB, DPUB,
+};

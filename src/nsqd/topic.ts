@@ -1,0 +1,234 @@
+import type { BackendQueue } from '../diskqueue/backend-queue.js';
+import { Deque } from '../lib/deque.js';
+import { decodeMessage, Message } from '../protocol/message.js';
+import { isEphemeral } from '../protocol/names.js';
+import { Channel } from './channel.js';
+import type { NsqdContext } from './context.js';
+import { GuidFactory } from './guid.js';
+
+/** Thrown when a publish cannot be accepted (topic exiting, disk write failed). */
+export class PutError extends Error {}
+
+/** Messages moved from the topic queue to channels per event-loop turn while draining a backlog. */
+const DRAIN_BATCH = 512;
+
+/**
+ * A topic: accepts published messages and gives every channel its own copy (nsqd.md §3).
+ *
+ * Unlike the original's per-topic goroutine, fan-out happens synchronously in the publish call
+ * whenever the topic has channels, is not paused and holds no backlog; otherwise messages wait
+ * in the topic's memory queue (then disk) and a drain task moves them in batches once a
+ * channel exists or the topic is unpaused.
+ */
+export class Topic {
+  readonly name: string;
+  readonly ephemeral: boolean;
+  paused = false;
+  #exiting = false;
+  messageCount = 0;
+  messageBytes = 0;
+
+  readonly #ctx: NsqdContext;
+  readonly #memCap: number;
+  readonly #mem: Deque<Message>;
+  #backend: BackendQueue;
+  readonly #channels = new Map<string, Channel>();
+  #channelList: Channel[] = [];
+  readonly #guid: GuidFactory;
+  #drainScheduled = false;
+  #diskTurn = false;
+  /** Called once when an ephemeral topic loses its last channel. */
+  onEmpty: ((t: Topic) => void) | null = null;
+
+  constructor(name: string, ctx: NsqdContext) {
+    this.name = name;
+    this.ephemeral = isEphemeral(name);
+    this.#ctx = ctx;
+    this.#memCap = ctx.options.memQueueSize;
+    this.#mem = new Deque(Math.min(this.#memCap, 1024));
+    this.#backend = ctx.makeBackend(name, this.ephemeral);
+    this.#guid = new GuidFactory(ctx.options.nodeId);
+  }
+
+  get exiting(): boolean {
+    return this.#exiting;
+  }
+
+  newMessage(body: Buffer, tsHi: number, tsLo: number): Message {
+    return new Message(this.#guid.next(), body, tsHi, tsLo);
+  }
+
+  depth(): number {
+    return this.#mem.length + this.#backend.depth();
+  }
+
+  backendDepth(): number {
+    return this.#backend.depth();
+  }
+
+  channels(): readonly Channel[] {
+    return this.#channelList;
+  }
+
+  // ---- publishing -----------------------------------------------------------------------
+
+  /** Accept one message; throws PutError when it cannot be stored. */
+  putMessage(m: Message): void {
+    if (this.#exiting) throw new PutError('exiting');
+    this.#put(m);
+    this.messageCount++;
+    this.messageBytes += m.body.length;
+  }
+
+  /** Accept a batch in order (validation already done by the caller). */
+  putMessages(ms: Message[]): void {
+    if (this.#exiting) throw new PutError('exiting');
+    for (const m of ms) {
+      this.#put(m);
+      this.messageCount++;
+      this.messageBytes += m.body.length;
+    }
+  }
+
+  #put(m: Message): void {
+    if (this.#channelList.length !== 0 && !this.paused && this.#mem.length === 0 && this.#backend.depth() === 0) {
+      this.#fanOut(m);
+      return;
+    }
+    if ((this.#memCap > 0 || this.ephemeral || m.deferMs > 0) && this.#mem.length < this.#memCap) {
+      this.#mem.push(m);
+    } else {
+      try {
+        this.#backend.put(m.encode());
+        if (!this.ephemeral) this.#ctx.setHealth(null);
+      } catch (err) {
+        this.#ctx.setHealth(err as Error);
+        throw new PutError((err as Error).message);
+      }
+    }
+    this.#scheduleDrain();
+  }
+
+  #fanOut(m: Message): void {
+    const list = this.#channelList;
+    const last = list.length - 1;
+    for (let i = 0; i <= last; i++) {
+      const copy = i === last ? m : m.copy();
+      if (m.deferMs > 0) list[i]!.putMessageDeferred(copy, m.deferMs);
+      else list[i]!.putMessage(copy);
+    }
+  }
+
+  #scheduleDrain(): void {
+    if (this.#drainScheduled || this.#channelList.length === 0 || this.paused || this.#exiting) return;
+    this.#drainScheduled = true;
+    setImmediate(() => this.#drain());
+  }
+
+  /** Moves a batch of the topic's backlog to its channels; reschedules itself while any is left. */
+  #drain(): void {
+    this.#drainScheduled = false;
+    for (let i = 0; i < DRAIN_BATCH; i++) {
+      if (this.#channelList.length === 0 || this.paused || this.#exiting) return;
+      const m = this.#take();
+      if (m === undefined) return;
+      this.#fanOut(m);
+    }
+    this.#scheduleDrain();
+  }
+
+  #take(): Message | undefined {
+    const useDisk = this.#backend.depth() > 0 && (this.#diskTurn || this.#mem.length === 0);
+    this.#diskTurn = !this.#diskTurn;
+    if (!useDisk) return this.#mem.shift();
+    for (;;) {
+      const rec = this.#backend.peek();
+      if (rec === null) return this.#mem.shift();
+      this.#backend.advance();
+      try {
+        return decodeMessage(rec);
+      } catch (err) {
+        this.#ctx.logger.error(`TOPIC(${this.name}): failed to decode message - ${(err as Error).message}`);
+      }
+    }
+  }
+
+  // ---- channels -------------------------------------------------------------------------
+
+  getChannel(name: string): Channel {
+    let ch = this.#channels.get(name);
+    if (ch !== undefined) return ch;
+    ch = new Channel(this.name, name, this.#ctx);
+    if (ch.ephemeral) ch.onEmpty = (c) => this.deleteExistingChannel(c.name);
+    this.#channels.set(name, ch);
+    this.#channelList = [...this.#channels.values()];
+    this.#ctx.notify('create', this.name, name);
+    this.#scheduleDrain();
+    return ch;
+  }
+
+  getExistingChannel(name: string): Channel | undefined {
+    return this.#channels.get(name);
+  }
+
+  deleteExistingChannel(name: string): boolean {
+    const ch = this.#channels.get(name);
+    if (ch === undefined) return false;
+    this.#channels.delete(name);
+    this.#channelList = [...this.#channels.values()];
+    ch.delete();
+    this.#ctx.notify('delete', this.name, name);
+    if (this.#channels.size === 0 && this.ephemeral && this.onEmpty) {
+      const cb = this.onEmpty;
+      this.onEmpty = null;
+      cb(this);
+    }
+    return true;
+  }
+
+  // ---- admin ----------------------------------------------------------------------------
+
+  setPaused(paused: boolean): void {
+    this.paused = paused;
+    if (!paused) this.#scheduleDrain();
+  }
+
+  /** Drop the topic's own backlog (memory and disk); channels are untouched (nsqd.md §3.5). */
+  empty(): void {
+    this.#mem.clear();
+    this.#backend.empty();
+  }
+
+  /** Delete: channels deleted, data removed (nsqd.md §3.6). */
+  delete(): void {
+    if (this.#exiting) return;
+    this.#exiting = true;
+    this.onEmpty = null;
+    for (const ch of this.#channelList) {
+      ch.delete();
+      this.#ctx.notify('delete', this.name, ch.name);
+    }
+    this.#channels.clear();
+    this.#channelList = [];
+    this.empty();
+    this.#backend.delete();
+  }
+
+  /** Shutdown: channels closed (flushed to disk), then the topic's memory queue written to disk. */
+  close(): void {
+    if (this.#exiting) return;
+    this.#exiting = true;
+    this.onEmpty = null;
+    for (const ch of this.#channelList) ch.close();
+    if (!this.ephemeral) {
+      for (const m of this.#mem.drain()) {
+        try {
+          this.#backend.put(m.encode());
+        } catch (err) {
+          this.#ctx.logger.error(`TOPIC(${this.name}): failed to write message to backend - ${(err as Error).message}`);
+        }
+      }
+    }
+    this.#backend.close();
+  }
+}

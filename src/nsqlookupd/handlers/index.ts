@@ -1,0 +1,13 @@
+import type { CommandHandler } from '../lookup-session.js';
+import { identify } from './identify.js';
+import { ping } from './ping.js';
+import { register } from './register.js';
+import { unregister } from './unregister.js';
+
+/** The lookup protocol's command table (nsqlookupd.md §2.2); anything else is `E_INVALID`. */
+export const COMMANDS: ReadonlyMap<string, CommandHandler> = new Map([
+  ['PING', ping],
+  ['IDENTIFY', identify],
+  ['REGISTER', register],
+  ['UNREGISTER', unregister],
+]);

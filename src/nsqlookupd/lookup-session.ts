@@ -1,0 +1,89 @@
+import type { Logger } from '../lib/logger.js';
+import { ProtocolError } from '../protocol/errors.js';
+import type { LookupItem } from './lookup-codec.js';
+import { COMMANDS } from './handlers/index.js';
+import type { PeerInfo, RegistrationDB } from './registration-db.js';
+
+/** What the command handlers of every connection share: the directory, logging, the clock. */
+export interface LookupContext {
+  readonly db: RegistrationDB;
+  readonly logger: Logger;
+  /** Wall-clock ms (may carry a fraction). */
+  now(): number;
+  /** The JSON text answered to a successful IDENTIFY (nsqlookupd.md §2.2). */
+  identifyResponse(): string;
+}
+
+/**
+ * One lookup command: the precondition checked before it runs (and before an IDENTIFY body is
+ * read), and the handler, which returns the response data or throws a ProtocolError.
+ */
+export interface CommandHandler {
+  readonly requires: 'nothing' | 'identified' | 'unidentified';
+  run(session: LookupSession, params: readonly string[], body: Buffer | null): string | Buffer;
+}
+
+/**
+ * The protocol state of one lookupd TCP connection (identified or not) and the dispatch of its
+ * commands. Socket-free: gets parsed items, returns response data.
+ */
+export class LookupSession {
+  readonly ctx: LookupContext;
+  /** The connection's remote address (`ip:port`); becomes the peer id on IDENTIFY. */
+  readonly remoteAddress: string;
+  #peerInfo: PeerInfo | null = null;
+
+  constructor(ctx: LookupContext, remoteAddress: string) {
+    this.ctx = ctx;
+    this.remoteAddress = remoteAddress;
+  }
+
+  get peerInfo(): PeerInfo | null {
+    return this.#peerInfo;
+  }
+
+  /** Called once by IDENTIFY. */
+  identified(info: PeerInfo): void {
+    this.#peerInfo = info;
+  }
+
+  toString(): string {
+    return this.remoteAddress;
+  }
+
+  /**
+   * Runs a parsed item. Returns the response data, or null when a body must be read first
+   * (the caller then calls the parser's `acceptBody`). Throws ProtocolError; all are fatal.
+   */
+  exec(item: LookupItem): string | Buffer | null {
+    const handler = COMMANDS.get(item.name);
+    if (handler === undefined) throw new ProtocolError('E_INVALID', `invalid command ${item.name}`);
+    if (item.type === 'line') {
+      this.#checkPrecondition(handler);
+      if (item.hasBody) return null;
+      return handler.run(this, item.params, null);
+    }
+    return handler.run(this, item.params, item.body);
+  }
+
+  /** Removes the peer from every registration (connection closed); keys stay, even empty ones. */
+  close(): void {
+    const info = this.#peerInfo;
+    if (info === null) return;
+    const { db, logger } = this.ctx;
+    for (const r of db.lookupRegistrations(info.id)) {
+      if (db.removeProducer(r, info.id).removed) {
+        logger.info(`DB: client(${this}) UNREGISTER category:${r.category} key:${r.key} subkey:${r.subkey}`);
+      }
+    }
+  }
+
+  #checkPrecondition(handler: CommandHandler): void {
+    if (handler.requires === 'identified' && this.#peerInfo === null) {
+      throw new ProtocolError('E_INVALID', 'client must IDENTIFY');
+    }
+    if (handler.requires === 'unidentified' && this.#peerInfo !== null) {
+      throw new ProtocolError('E_INVALID', 'cannot IDENTIFY again');
+    }
+  }
+}

@@ -1,0 +1,25 @@
+/**
+ * A protocol-level error answered to a V2 client as an error frame `<code> <text>`.
+ * `fatal` decides whether the connection is closed after the frame (tcp-protocol.md §4.1):
+ * only E_FIN_FAILED, E_REQ_FAILED and E_TOUCH_FAILED leave it open.
+ */
+export class ProtocolError extends Error {
+  readonly code: string;
+  readonly text: string;
+  readonly fatal: boolean;
+
+  constructor(code: string, text: string, fatal = true) {
+    super(text === '' ? code : `${code} ${text}`);
+    this.code = code;
+    this.text = text;
+    this.fatal = fatal;
+  }
+
+  /** The error frame's body: `E_CODE description` (E_BAD_PROTOCOL has no description). */
+  wireBody(): string {
+    return this.message;
+  }
+}
+
+export const fatalError = (code: string, text: string) => new ProtocolError(code, text, true);
+export const clientError = (code: string, text: string) => new ProtocolError(code, text, false);

@@ -1,0 +1,50 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { compileRe2, Re2SyntaxError } from '../../src/auth/re2-regexp.js';
+
+const matches = (pattern: string, s: string) => compileRe2(pattern).test(s);
+
+test('unanchored search semantics', () => {
+  assert.ok(matches('foo', 'xfoox'));
+  assert.ok(!matches('^foo$', 'xfoox'));
+  assert.ok(matches('^foo$', 'foo'));
+  assert.ok(matches('.*', ''));
+  assert.ok(!matches('.+', ''));
+  assert.ok(matches('', 'anything'));
+});
+
+test('RE2-only syntax is translated', () => {
+  assert.ok(matches('(?i)^FOO$', 'foo'));
+  assert.ok(matches('(?s)^a.b$', 'a\nb'));
+  assert.ok(!matches('^a.b$', 'a\nb'));
+  assert.ok(matches('^a.b$', 'a\rb')); // RE2 `.` excludes only \n
+  assert.ok(matches('\\Afoo\\z', 'foo'));
+  assert.ok(!matches('\\Afoo\\z', 'foox'));
+  assert.ok(matches('^\\Qa.b*\\E$', 'a.b*'));
+  assert.ok(!matches('^\\Qa.b*\\E$', 'axbb'));
+  assert.ok(matches('^[[:alpha:]_]+$', 'ab_C'));
+  assert.ok(!matches('^[[:digit:]]+$', '12a'));
+  assert.ok(matches('^(?P<name>ab)+$', 'abab'));
+  assert.ok(matches('^[]a]+$', ']a]'));
+  assert.ok(matches('^[^]a]$', 'b'));
+  assert.ok(!matches('^[^]a]$', ']'));
+  assert.ok(matches('^\\x{41}\\x42$', 'AB'));
+  assert.ok(matches('^\\101$', 'A'));
+  assert.ok(matches('^a{2,3}$', 'aaa'));
+  assert.ok(matches('^a{$', 'a{'));
+  assert.ok(matches('^\\s$', ' '));
+  assert.ok(!matches('^\\s$', '\v')); // RE2 \s has no \v
+  assert.ok(matches('^[\\s]$', '\t'));
+  assert.ok(matches('^\\a$', '\x07'));
+  assert.ok(matches('^t\\.#ephemeral$', 't.#ephemeral'));
+});
+
+test('invalid or unsupported patterns are rejected', () => {
+  for (const bad of [
+    '(', 'a)', '[a', '*', 'a**', 'a{1001}', 'a{3,2}', '\\', // invalid in RE2
+    '(?=a)', '(?!a)', '(?<=a)', '(?<!a)', '(a)\\1', '\\k<x>', '(?P=n)', // JS-only
+    '\\pL', '\\p{Greek}', '(?i:a)', 'a(?i)b', '(?U)a', '\\Z', '\\C', '[[:^alpha:]]', '[[:foo:]]', '\\8', '[\\b]',
+  ]) {
+    assert.throws(() => compileRe2(bad), Re2SyntaxError, bad);
+  }
+});
