@@ -14,8 +14,11 @@ import { formatDuration, parseDuration, DurationError } from './duration.js';
 /** The value kinds a flag can hold. Durations are milliseconds; arrays accumulate on repeat. */
 export type FlagType = 'string' | 'int' | 'bool' | 'duration' | 'float' | 'string-array' | 'float-array';
 
-/** A resolved flag value as stored in ParsedFlags.values (custom parsers may return anything). */
-export type FlagValue = string | number | boolean | string[] | number[] | unknown;
+/**
+ * A resolved flag value as stored in ParsedFlags.values: string, number (ints, floats, duration
+ * milliseconds), boolean, string[] or number[] — or whatever a custom `parse` returns.
+ */
+export type FlagValue = unknown;
 
 /** One command-line flag and its config-file twin. */
 export interface FlagSpec {
@@ -73,14 +76,17 @@ export interface ParseOptions {
   configFlag?: string | null;
 }
 
+/** `mem-queue-size` → `memQueueSize`: the house rule for option field names. */
 export function camelCase(flagName: string): string {
   return flagName.replace(/-([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
 }
 
+/** The key a spec's value is stored under in ParsedFlags.values. */
 export function fieldOf(spec: FlagSpec): string {
   return spec.field ?? camelCase(spec.name);
 }
 
+/** The config-file key of a spec, or null when it has none. */
 export function configKeyOf(spec: FlagSpec): string | null {
   return spec.configKey === undefined ? spec.name.replace(/-/g, '_') : spec.configKey;
 }

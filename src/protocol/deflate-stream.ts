@@ -37,6 +37,11 @@ export class DeflateStreamWriter {
     this.#z.flush(constants.Z_SYNC_FLUSH, () => done?.());
   }
 
+  /** Bytes written but not yet compressed; lets the connection apply back-pressure. */
+  get pending(): number {
+    return this.#z.writableLength;
+  }
+
   /** Drops pending output and releases the zlib handle. */
   destroy(): void {
     if (this.#closed) return;
