@@ -90,8 +90,10 @@ export class Logger {
   /** Writes `msg` at `level` if enabled. */
   log(level: LogLevel, msg: string): void {
     if (LEVEL_NUMBER[level] < LEVEL_NUMBER[this.level]) return;
-    const now = Date.now();
-    const subMs = Math.floor((performance.now() % 1) * 1000);
+    // One clock for both parts, so timestamps never go backwards within a millisecond.
+    const t = performance.timeOrigin + performance.now();
+    const now = Math.floor(t);
+    const subMs = Math.min(999, Math.floor((t - now) * 1000));
     // Go's log adds the newline only if missing.
     const text = msg.endsWith('\n') ? msg.slice(0, -1) : msg;
     this.#write(`${this.prefix}${formatLogTime(now, subMs)} ${LEVEL_WORD[level]}: ${text}`);

@@ -99,6 +99,7 @@ export class ClientV2 implements Consumer, Flushable {
   #snappyDec: SnappyFrameDecoder | null = null;
   #deflater: zlib.DeflateRaw | null = null;
   #inflater: zlib.InflateRaw | null = null;
+  #deflateBlocked = false;
 
   constructor(id: number, sock: Socket, host: ClientHost, commands: Record<string, CommandHandler | undefined>) {
     this.id = id;
@@ -175,6 +176,8 @@ export class ClientV2 implements Consumer, Flushable {
   }
 
   #onSocketData = (chunk: Buffer): void => {
+    // After a fatal error the rest of the input is ignored, as upstream stops reading.
+    if (this.#closed) return;
     this.#lastRead = Date.now();
     if (this.#inflater !== null) {
       this.#inflater.write(chunk);
@@ -203,12 +206,18 @@ export class ClientV2 implements Consumer, Flushable {
   };
 
   #onEnd = (): void => {
+    // Inflated input arrives asynchronously: let zlib hand over what it still holds first.
+    if (this.#inflater !== null) this.#inflater.flush(zlib.constants.Z_SYNC_FLUSH, this.#onInputEnd);
+    else this.#onInputEnd();
+  };
+
+  #onInputEnd = (): void => {
     // The original answers a command cut short by EOF with its "failed to read" error.
     if (!this.#busy && !this.#closed) {
       const err = this.#parser.eofError();
       if (err !== null) this.#sendError(err);
     }
-    this.#sock.end();
+    this.#endSocket(false);
   };
 
   #onError = (err: Error): void => {
@@ -216,7 +225,15 @@ export class ClientV2 implements Consumer, Flushable {
   };
 
   #onClose = (): void => {
+    this.#releaseCodecs();
     this.#cleanup();
+  };
+
+  #onDeflated = (): void => {
+    if (!this.#deflateBlocked) return;
+    this.#deflateBlocked = false;
+    if (this.#sock.writableLength >= MAX_PENDING_WRITE) return; // 'drain' will pump
+    if (this.channel !== null && this.state === STATE_SUBSCRIBED) this.channel.pump();
   };
 
   #onDrain = (): void => {
@@ -265,12 +282,13 @@ export class ClientV2 implements Consumer, Flushable {
       this.#pending = null;
       return this.#respond(p.h.exec(this, p.params, item.type === 'body' ? item.body : item.messages));
     }
-    const h = this.#commands[item.name];
-    if (h === undefined) throw new ProtocolError('E_INVALID', `invalid command ${item.name}`);
-    // TLS policy is checked before anything else, except for IDENTIFY (tcp-protocol.md §9.5).
+    // TLS policy is checked before anything else, even the command name, except for IDENTIFY
+    // (tcp-protocol.md §9.5): upstream's Exec enforces it ahead of its command switch.
     if (this.#host.options.tlsRequired !== 0 && !this.tls && item.name !== 'IDENTIFY') {
       throw new ProtocolError('E_INVALID', `cannot ${item.name} in current state (TLS required)`);
     }
+    const h = this.#commands[item.name];
+    if (h === undefined) throw new ProtocolError('E_INVALID', `invalid command ${item.name}`);
     if (!item.hasBody) return this.#respond(h.exec(this, item.params, null));
     this.#pending = { h, params: item.params };
     const before = h.before?.(this, item.params);
@@ -339,8 +357,17 @@ export class ClientV2 implements Consumer, Flushable {
       this.state === STATE_SUBSCRIBED &&
       this.inFlight < this.rdy &&
       !this.#closed &&
-      this.#sock.writableLength < MAX_PENDING_WRITE
+      this.#sock.writableLength < MAX_PENDING_WRITE &&
+      (this.#deflater === null || this.#deflateReady())
     );
+  }
+
+  // Bytes waiting for the (asynchronous) compressor count against the same limit; once they
+  // are compressed the pump is restarted from the flush callback.
+  #deflateReady(): boolean {
+    if (this.#sock.writableLength + this.#deflater!.writableLength < MAX_PENDING_WRITE) return true;
+    this.#deflateBlocked = true;
+    return false;
   }
 
   deliver(m: Message): void {
@@ -388,7 +415,7 @@ export class ClientV2 implements Consumer, Flushable {
   #write(data: Buffer): void {
     if (this.#deflater !== null) {
       this.#deflater.write(data);
-      this.#deflater.flush(zlib.constants.Z_SYNC_FLUSH);
+      this.#deflater.flush(zlib.constants.Z_SYNC_FLUSH, this.#onDeflated);
       return;
     }
     const out = this.#snappyEnc !== null ? this.#snappyEnc.encode(data) : data;
@@ -487,6 +514,12 @@ export class ClientV2 implements Consumer, Flushable {
         reject(new ProtocolError('E_IDENTIFY_FAILED', `IDENTIFY failed ${err.message}`));
       });
     });
+    // A standalone TLSSocket does not enforce rejectUnauthorized the way tls.Server does: a
+    // certificate that fails verification still completes the handshake, so check it here.
+    if (policy === 'require-verify') {
+      const err = peerVerifyError(sock);
+      if (err !== null) throw new ProtocolError('E_IDENTIFY_FAILED', `IDENTIFY failed tls: failed to verify certificate: ${err.message}`);
+    }
     if (policy === 'require' && !sock.getPeerCertificate()?.subject) {
       throw new ProtocolError('E_IDENTIFY_FAILED', 'IDENTIFY failed tls: client didn\'t provide a certificate');
     }
@@ -542,15 +575,34 @@ export class ClientV2 implements Consumer, Flushable {
     if (this.#closed) return;
     this.flush();
     this.#closed = true;
-    if (this.#deflater !== null) this.#deflater.end(() => this.#sock.end());
-    else this.#sock.end();
-    this.#sock.destroySoon?.();
+    this.#endSocket(true);
     this.#cleanup();
   }
 
   destroy(): void {
     if (!this.#sock.destroyed) this.#sock.destroy();
+    this.#releaseCodecs();
     this.#cleanup();
+  }
+
+  /**
+   * Ends the socket after everything written so far reached it: deflate output is produced
+   * asynchronously, so a final error frame would otherwise be written after the end.
+   */
+  #endSocket(destroySoon: boolean): void {
+    const sock = this.#sock;
+    const end = () => {
+      if (destroySoon) sock.destroySoon();
+      else sock.end();
+    };
+    const d = this.#deflater;
+    if (d !== null && !d.destroyed) d.flush(zlib.constants.Z_SYNC_FLUSH, end);
+    else end();
+  }
+
+  #releaseCodecs(): void {
+    this.#deflater?.destroy();
+    this.#inflater?.destroy();
   }
 
   #cleanup(): void {
@@ -565,6 +617,17 @@ export class ClientV2 implements Consumer, Flushable {
     }
     this.#host.clientClosed(this);
   }
+}
+
+/**
+ * OpenSSL's verdict on the peer's certificate chain against the context's CA store. Node applies
+ * it (`authorized`, rejectUnauthorized) only to sockets a tls.Server made; a socket wrapped by
+ * hand asks its handle, as tls.Server does internally. Fails closed if that is unavailable.
+ */
+function peerVerifyError(sock: tls.TLSSocket): Error | null {
+  const handle = (sock as unknown as { _handle?: { verifyError?: () => Error | null | undefined } })._handle;
+  if (typeof handle?.verifyError !== 'function') return new Error('verification unavailable');
+  return handle.verifyError() ?? null;
 }
 
 function joinHostPort(host: string, port: number): string {

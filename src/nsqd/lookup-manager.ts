@@ -16,6 +16,7 @@ export interface LookupIdentity {
   topology_region: string;
 }
 
+/** LookupManager construction options; the timeouts mirror nsqd's flags and fixed internals. */
 export interface LookupManagerOptions {
   addresses: string[];
   identity: () => LookupIdentity;
@@ -229,7 +230,7 @@ export class LookupManager {
     try {
       resp = await send(encodeLookupCommand('IDENTIFY', [], Buffer.from(body)));
     } catch (err) {
-      log.error(`LOOKUPD(${peer}): IDENTIFY - ${errText(err)}`);
+      if (peer.state !== 'closed') log.error(`LOOKUPD(${peer}): IDENTIFY - ${errText(err)}`);
       return;
     }
     const text = resp.toString('utf8');
@@ -258,7 +259,7 @@ export class LookupManager {
       try {
         await send(cmd.bytes);
       } catch (err) {
-        log.error(`LOOKUPD(${peer}): ${cmd.text} - ${errText(err)}`);
+        if (peer.state !== 'closed') log.error(`LOOKUPD(${peer}): ${cmd.text} - ${errText(err)}`);
         return;
       }
     }

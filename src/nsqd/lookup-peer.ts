@@ -14,6 +14,7 @@ export interface LookupPeerInfo {
 /** Runs a command on a peer without queueing; used inside the connect callback. */
 export type SendFn = (cmd: Buffer) => Promise<Buffer>;
 
+/** LookupPeer construction options. */
 export interface LookupPeerOptions {
   logger: Logger;
   /** Largest response accepted (nsqd passes --max-body-size). */
@@ -28,7 +29,8 @@ export interface LookupPeerOptions {
   ioTimeoutMs?: number;
 }
 
-type PeerState = 'disconnected' | 'connected' | 'closed';
+/** `closed` is final (peer removed or nsqd exiting); `disconnected` reconnects on the next command. */
+export type PeerState = 'disconnected' | 'connected' | 'closed';
 
 interface PendingRead {
   resolve: (b: Buffer) => void;
@@ -55,7 +57,7 @@ export class LookupPeer {
 
   constructor(addr: string, opts: LookupPeerOptions) {
     this.addr = addr;
-    this.#opts = { dialTimeoutMs: 1000, ioTimeoutMs: 1000, ...opts };
+    this.#opts = { ...opts, dialTimeoutMs: opts.dialTimeoutMs ?? 1000, ioTimeoutMs: opts.ioTimeoutMs ?? 1000 };
   }
 
   get state(): PeerState {

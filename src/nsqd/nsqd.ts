@@ -78,7 +78,11 @@ export class Nsqd implements NsqdContext {
   async start(): Promise<void> {
     const o = this.options;
     this.logger.info(`ID: ${o.nodeId}`);
-    this.#lock.acquire();
+    try {
+      this.#lock.acquire();
+    } catch (err) {
+      throw new Error(`failed to lock data-path: ${(err as Error).message}`);
+    }
     try {
       this.#tcpServer = net.createServer((sock) => this.#accept(sock));
       this.#tcpPort = await listen(this.#tcpServer, o.tcpAddress);
@@ -98,11 +102,25 @@ export class Nsqd implements NsqdContext {
           },
           api.https,
         );
+        // `require` accepts any certificate but, like Go's RequireAnyClientCert, not none.
+        if (o.tlsClientAuthPolicy === 'require') {
+          this.#httpsServer.on('secureConnection', (s: tls.TLSSocket) => {
+            if (!s.getPeerCertificate()?.subject) s.destroy();
+          });
+        }
         this.#httpsPort = await listen(this.#httpsServer, o.httpsAddress);
         this.logger.info(`HTTPS: listening on ${describe(this.#httpsServer)}`);
       }
-      this.loadMetadata();
-      this.persistMetadata();
+      try {
+        this.loadMetadata();
+      } catch (err) {
+        throw new Error(`failed to load metadata - ${(err as Error).message}`);
+      }
+      try {
+        this.persistMetadata(true);
+      } catch (err) {
+        throw new Error(`failed to persist metadata - ${(err as Error).message}`);
+      }
       this.#scanTimer = setInterval(() => this.#scan(), o.queueScanInterval);
       this.#lookup = new LookupManager({
         addresses: o.lookupdTcpAddresses,

@@ -13,11 +13,13 @@ import {
   type PeerInfo,
 } from './registration-db.js';
 
-/**
+/*
  * nsqlookupd's HTTP API (nsqlookupd.md §4) as functions of the directory: each takes the query
  * and returns the V1 result (object → JSON, null → empty body) or throws HttpApiError.
- * Routing and encoding live in the HTTP layer.
+ * `buildLookupRouter` at the end binds them to paths.
  */
+
+/** What the HTTP handlers read: the directory, the clock and the visibility timeouts. */
 export interface LookupHttpContext {
   readonly db: RegistrationDB;
   readonly logger: Logger;

@@ -20,6 +20,7 @@ export const MAX_LINE_LENGTH = 16384;
 /** Largest IDENTIFY body accepted. nsqd sends ~250 bytes; the original has no bound. */
 export const MAX_IDENTIFY_BODY = 1024 * 1024;
 
+/** A parsed line (`hasBody` only for IDENTIFY) or, after `acceptBody`, the IDENTIFY body. */
 export type LookupItem =
   | { type: 'line'; name: string; params: string[]; hasBody: boolean }
   | { type: 'body'; name: string; params: string[]; body: Buffer };

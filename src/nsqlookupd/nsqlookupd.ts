@@ -2,7 +2,7 @@ import http from 'node:http';
 import type net from 'node:net';
 import os from 'node:os';
 import { Logger } from '../lib/logger.js';
-import type { NsqlookupdOptions } from './options.js';
+import { NSQLOOKUPD_VERSION, type NsqlookupdOptions } from './options.js';
 import { buildLookupRouter, type LookupHttpContext } from './http-api.js';
 import type { LookupContext } from './lookup-session.js';
 import { formatSocketAddress, splitHostPort } from './net-address.js';
@@ -10,7 +10,7 @@ import { RegistrationDB } from './registration-db.js';
 import { LookupTcpServer } from './tcp-server.js';
 
 /** The version nsqlookupd reports (`/info`, IDENTIFY, `--version`). */
-export const VERSION = '1.3.0';
+export const VERSION = NSQLOOKUPD_VERSION;
 
 /** What `--version` prints and the first log line says. */
 export const VERSION_STRING = `nsqlookupd v${VERSION} (built w/tsnsq)`;

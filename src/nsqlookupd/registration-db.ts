@@ -3,6 +3,7 @@
  * topic/channel. A pure data structure: no I/O, no timers, the caller passes "now" (ms).
  */
 
+/** The kinds of registration: identified peers (`client`), topics, and channels of a topic. */
 export type Category = 'client' | 'topic' | 'channel';
 
 /** One directory key. `*` as key or subkey in a query matches anything. */

@@ -61,8 +61,10 @@ class LookupConnection {
       if (err instanceof ProtocolError) {
         this.#fail(err);
       } else {
+        // A bug, not a client error: drop this connection only.
         this.#done = true;
         this.#exitReason = err instanceof Error ? err.message : String(err);
+        this.#ctx.logger.error(`[${this.#addr}] - internal error - ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
         this.#socket.destroy();
       }
     }

@@ -67,6 +67,8 @@ export class RawClient {
         resolve();
       });
     });
+    // Half-open only so tests can send EOF first; once the server is done, finish too.
+    socket.on('end', () => socket.end());
     socket.on('error', () => undefined);
   }
 
