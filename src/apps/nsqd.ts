@@ -28,26 +28,32 @@ async function main(): Promise<void> {
   const o = args.options;
   const logger = new Logger(o.logPrefix, o.logLevel);
   const nsqd = new Nsqd(o, logger);
-  try {
-    await nsqd.start();
-  } catch (err) {
-    logger.fatal((err as Error).message);
-    process.exit(1);
-  }
+  // Signals are handled from the very start: one that arrives while starting up (the ports are
+  // already logged by then) must still shut down cleanly, not kill the process mid-way.
+  let starting: Promise<void> = Promise.resolve();
   let stopping = false;
   const stop = () => {
     if (stopping) return;
     stopping = true;
-    nsqd.close().then(
-      () => process.exit(0),
-      (err: Error) => {
-        logger.error(`shutdown failed - ${err.message}`);
-        process.exit(1);
-      },
-    );
+    starting
+      .then(() => nsqd.close())
+      .then(
+        () => process.exit(0),
+        (err: Error) => {
+          logger.error(`shutdown failed - ${err.message}`);
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  try {
+    starting = nsqd.start();
+    await starting;
+  } catch (err) {
+    logger.fatal((err as Error).message);
+    process.exit(1);
+  }
 }
 
 void main();

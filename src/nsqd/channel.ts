@@ -89,6 +89,15 @@ export class Channel {
   /** Queue a message (memory if room, else disk) and deliver what can be delivered. */
   putMessage(m: Message): void {
     if (this.#exiting) return;
+    if (this.#memCap === 0 && this.ephemeral) {
+      // Go's unbuffered channel: an ephemeral channel without a memory queue hands the message
+      // to a consumer that is ready right now, or drops it.
+      this.messageCount++;
+      this.#mem.push(m);
+      this.pump();
+      if (this.#mem.length !== 0) this.#mem.shift();
+      return;
+    }
     this.#put(m);
     this.messageCount++;
     if (this.#consumers.length !== 0) this.pump();
@@ -128,7 +137,7 @@ export class Channel {
 
   /** Subscribe a consumer; returns an error reason or null. */
   addConsumer(c: Consumer): string | null {
-    if (this.#exiting) return 'channel is exiting';
+    if (this.#exiting) return 'exiting';
     if (this.#byId.has(c.id)) return null;
     const max = this.#ctx.options.maxChannelConsumers;
     if (max !== 0 && this.#consumers.length >= max) {
@@ -194,7 +203,8 @@ export class Channel {
   /** Next deliverable message from memory or disk, alternating when both have some. */
   #take(): Message | undefined {
     const memEmpty = this.#mem.length === 0;
-    if (!memEmpty && !(this.#diskTurn && this.#backend.depth() > 0)) {
+    // peek(), not depth(): records salvaged after a crash are readable but not counted in depth.
+    if (!memEmpty && !(this.#diskTurn && (this.#backend.depth() > 0 || this.#backend.peek() !== null))) {
       this.#diskTurn = true;
       this.globalMsgCount++;
       return this.#mem.shift();
@@ -299,9 +309,10 @@ export class Channel {
     this.#inFlightHeap.drain();
     this.#deferred.clear();
     this.#deferredHeap.drain();
-    for (const c of this.#consumers) c.inFlightReleased(Number.MAX_SAFE_INTEGER);
     this.#mem.clear();
     this.#backend.empty();
+    // Released consumers pump at once, so the queues must already be empty.
+    for (const c of this.#consumers) c.inFlightReleased(Number.MAX_SAFE_INTEGER);
   }
 
   /** Delete: close consumers, drop every message, remove the disk queue. */

@@ -28,6 +28,8 @@ export interface ClientHost {
   readonly version: string;
   secureContext(): tls.SecureContext | null;
   authEnabled(): boolean;
+  /** `--tls-root-ca-file` contents: trust roots for an HTTPS auth server (tcp-protocol.md §11.1). */
+  tlsRootCa?(): Buffer | undefined;
   getTopic(name: string): Topic;
   /** Resolves once a just-created topic has learned its cluster channels (nsqd.md §3.1), else null. */
   topicReady(topic: Topic): Promise<void> | null;
@@ -100,6 +102,8 @@ export class ClientV2 implements Consumer, Flushable {
   #deflater: zlib.DeflateRaw | null = null;
   #inflater: zlib.InflateRaw | null = null;
   #deflateBlocked = false;
+  #inputEnded = false;
+  #eofHandled = false;
 
   constructor(id: number, sock: Socket, host: ClientHost, commands: Record<string, CommandHandler | undefined>) {
     this.id = id;
@@ -212,13 +216,24 @@ export class ClientV2 implements Consumer, Flushable {
   };
 
   #onInputEnd = (): void => {
+    this.#inputEnded = true;
+    this.#finishInput();
+  };
+
+  /**
+   * EOF is acted on once every command before it was answered, as upstream's read loop only
+   * sees it then: a command still running (an auth query) finishes and replies first.
+   */
+  #finishInput(): void {
+    if (!this.#inputEnded || this.#busy || this.#eofHandled) return;
+    this.#eofHandled = true;
     // The original answers a command cut short by EOF with its "failed to read" error.
-    if (!this.#busy && !this.#closed) {
+    if (!this.#closed) {
       const err = this.#parser.eofError();
       if (err !== null) this.#sendError(err);
     }
     this.#endSocket(false);
-  };
+  }
 
   #onError = (err: Error): void => {
     this.#host.logger.debug(`[${this.remoteAddress}] socket error - ${err.message}`);
@@ -258,6 +273,7 @@ export class ClientV2 implements Consumer, Flushable {
               if (this.#closed) return;
               this.#sock.resume();
               this.#process();
+              this.#finishInput();
             },
             (err: unknown) => {
               this.#busy = false;
@@ -265,6 +281,7 @@ export class ClientV2 implements Consumer, Flushable {
               if (!this.#closed) {
                 this.#sock.resume();
                 this.#process();
+                this.#finishInput();
               }
             },
           );
@@ -323,7 +340,7 @@ export class ClientV2 implements Consumer, Flushable {
   #sendError(err: ProtocolError): void {
     if (err.fatal) this.#host.logger.error(`[${this.remoteAddress}] - ${err.message}`);
     else this.#host.logger.debug(`[${this.remoteAddress}] - ${err.message}`);
-    this.sendFrame(encodeError(err.wireBody()));
+    this.sendFrame(encodeError(err.wireBytes()));
     if (err.fatal) this.closeGracefully();
   }
 
@@ -556,6 +573,13 @@ export class ClientV2 implements Consumer, Flushable {
         return;
       }
       this.#host.logger.info(`PROTOCOL(V2): [${this.remoteAddress}] read deadline exceeded, closing`);
+      // The deadline also bounds a body read: upstream then answers with the command's
+      // "failed to read" error before closing; between commands it closes silently.
+      const err = this.#busy ? null : this.#parser.eofError();
+      if (err !== null) {
+        this.#sendError(err);
+        return;
+      }
       this.flush();
       this.destroy();
     }, ms);

@@ -2,7 +2,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpApiError } from '../http/api-error.js';
 import { RAW, Router, type HttpContext } from '../http/router.js';
 import { NSQ_CONTENT_TYPE_HEADER, NSQ_CONTENT_TYPE_V1, JSON_CONTENT_TYPE } from '../http/respond.js';
-import { parseGoBool } from '../lib/flags.js';
 import { parseLogLevel } from '../lib/logger.js';
 import { nowTimestamp } from '../protocol/message.js';
 import { isValidChannelName, isValidTopicName } from '../protocol/names.js';
@@ -11,6 +10,7 @@ import type { Nsqd } from './nsqd.js';
 import { nsqdConfigValue } from './options.js';
 import { renderPrometheus } from './prometheus.js';
 import { statsJson, statsSnapshot, statsText } from './stats.js';
+import { statsdPrefix } from './statsd.js';
 import { PutError, type Topic } from './topic.js';
 import * as os from 'node:os';
 
@@ -38,10 +38,9 @@ export function createHttpApi(nsqd: Nsqd): { http: (req: IncomingMessage, res: S
 
 const err = (status: number, text: string) => new HttpApiError(status, text);
 
-function boolParam(v: string | undefined, dflt: boolean): boolean {
-  if (v === undefined) return dflt;
-  const b = parseGoBool(v);
-  return b === undefined ? true : b;
+/** Upstream's boolParams table: only these four spellings; anything else (or absent) means true. */
+function boolParam(v: string | undefined): boolean {
+  return v !== 'false' && v !== '0';
 }
 
 function contentLength(ctx: HttpContext): number {
@@ -120,6 +119,29 @@ export function parseBinaryMpub(body: Buffer, maxBodySize: number, maxMsgSize: n
   return out;
 }
 
+/**
+ * The text /mpub body (at most `maxBodySize + 1` bytes, as read): one message per `\n`-terminated
+ * line, empty lines skipped, a `\r` kept. Upstream reads line by line, so an oversized line met
+ * before the byte limit is MSG_TOO_BIG, and the line that reaches the limit is BODY_TOO_BIG.
+ */
+export function splitTextMpub(body: Buffer, maxBodySize: number, maxMsgSize: number): Buffer[] {
+  const out: Buffer[] = [];
+  const readMax = maxBodySize + 1;
+  let start = 0;
+  while (start < body.length) {
+    const nl = body.indexOf(10, start);
+    const end = nl < 0 ? body.length : nl + 1;
+    if (end === readMax) throw err(413, 'BODY_TOO_BIG');
+    const len = (nl < 0 ? end : nl) - start;
+    if (len > 0) {
+      if (len > maxMsgSize) throw err(413, 'MSG_TOO_BIG');
+      out.push(body.subarray(start, start + len));
+    }
+    start = end;
+  }
+  return out;
+}
+
 function register(r: Router, nsqd: Nsqd): void {
   const o = nsqd.options;
 
@@ -152,8 +174,8 @@ function register(r: Router, nsqd: Nsqd): void {
     const filter = {
       topic: q.get('topic'),
       channel: q.get('channel'),
-      includeClients: boolParam(q.get('include_clients'), true),
-      includeMem: boolParam(q.get('include_mem'), true),
+      includeClients: boolParam(q.get('include_clients')),
+      includeMem: boolParam(q.get('include_mem')),
     };
     if (q.get('format') === 'json') return statsJson(nsqd, filter);
     return statsText(nsqd, filter);
@@ -201,21 +223,12 @@ function register(r: Router, nsqd: Nsqd): void {
       const b = ctx.query().get('binary');
       const binary = !(b === undefined || b === 'false' || b === '0');
       const { body, tooBig } = await ctx.readBody(o.maxBodySize);
-      if (tooBig) throw err(413, 'BODY_TOO_BIG');
       let bodies: Buffer[];
       if (binary) {
+        if (tooBig) throw err(413, 'BODY_TOO_BIG');
         bodies = parseBinaryMpub(body, o.maxBodySize, o.maxMsgSize);
       } else {
-        bodies = [];
-        let start = 0;
-        while (start <= body.length) {
-          let nl = body.indexOf(10, start);
-          if (nl < 0) nl = body.length;
-          const len = nl - start;
-          if (len > o.maxMsgSize) throw err(413, 'MSG_TOO_BIG');
-          if (len > 0) bodies.push(body.subarray(start, nl));
-          start = nl + 1;
-        }
+        bodies = splitTextMpub(body, o.maxBodySize, o.maxMsgSize);
       }
       await waitReady(nsqd, topic);
       const [hi, lo] = nowTimestamp();
@@ -278,6 +291,8 @@ function register(r: Router, nsqd: Nsqd): void {
   const configValue = (opt: string) => {
     const v = nsqdConfigValue(o, opt);
     if (v === undefined) throw err(400, 'INVALID_OPTION');
+    // Upstream rewrites the option at startup, so readers see the resolved prefix (idempotent).
+    if (opt === 'statsd_prefix') return statsdPrefix(o.statsdPrefix, o.broadcastAddress, nsqd.broadcastHttpPort());
     return v.value;
   };
 

@@ -1,4 +1,5 @@
 import { ProtocolError } from '../protocol/errors.js';
+import { goJson } from '../http/respond.js';
 import type { NsqdOptions } from './options.js';
 
 /**
@@ -42,42 +43,118 @@ const FIELDS: Record<keyof IdentifyData, FieldType> = {
   topology_region: 'string',
   topology_zone: 'string',
 };
-const LOWER_FIELDS = new Map(Object.keys(FIELDS).map((k) => [k.toLowerCase(), k as keyof IdentifyData]));
+/** Folded key → field (a Map: keys such as `constructor` or `__proto__` must not match). */
+const FIELD_BY_FOLDED_KEY: ReadonlyMap<string, keyof IdentifyData> = new Map(
+  (Object.keys(FIELDS) as Array<keyof IdentifyData>).map((k) => [k, k]),
+);
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+const INT32_MIN = -(2n ** 31n);
+const INT32_MAX = 2n ** 31n - 1n;
+const INT_LITERAL = /^-?[0-9]+$/;
 
 const decodeError = () => new ProtocolError('E_BAD_BODY', 'IDENTIFY failed to decode JSON body');
 
-/** Decodes the IDENTIFY JSON body or throws E_BAD_BODY. */
+/**
+ * encoding/json matches keys to fields case-insensitively with Unicode simple folding; for our
+ * all-lowercase ASCII field names that is lower-casing plus `ſ` (U+017F) → `s`
+ * (`toLowerCase` already maps the Kelvin sign U+212A to `k`).
+ */
+function foldKey(key: string): string {
+  return key.toLowerCase().replace(/\u017f/g, 's');
+}
+
+/**
+ * Decodes the IDENTIFY JSON body like Go's json.Unmarshal into the original's struct, or throws
+ * E_BAD_BODY: unknown keys ignored, `null` leaves the default, keys matched case-insensitively,
+ * duplicate keys applied in order (the last wins, but a wrong type anywhere fails), numbers for
+ * int fields must be integer literals (`1000.0` and `1e3` fail, as strconv.ParseInt does) within
+ * int64 (int32 for sample_rate). Values beyond 2^53 are kept as the nearest double.
+ */
 export function decodeIdentify(body: Buffer): IdentifyData {
-  let raw: unknown;
+  const text = body.toString('utf8');
   try {
-    raw = JSON.parse(body.toString('utf8'));
+    JSON.parse(text); // syntax check; the members are then read from the source text
   } catch {
     throw decodeError();
   }
-  if (raw === null) return {};
-  if (typeof raw !== 'object' || Array.isArray(raw)) throw decodeError();
+  const members = topLevelMembers(text);
+  if (members === null) return {};
   const out: Record<string, unknown> = {};
-  const exact = new Set<string>();
-  for (const [key, value] of Object.entries(raw as Record<string, unknown>)) {
-    const field = (key in FIELDS ? key : LOWER_FIELDS.get(key.toLowerCase())) as keyof IdentifyData | undefined;
-    if (field === undefined) continue;
-    // An exact-case key wins over a case-folded duplicate, as in Go.
-    if (exact.has(field) && key !== field) continue;
-    if (key === field) exact.add(field);
-    if (value === null) continue;
+  for (const [key, raw] of members) {
+    const field = FIELD_BY_FOLDED_KEY.get(foldKey(key));
+    if (field === undefined || raw === 'null') continue;
     const t = FIELDS[field];
     if (t === 'string') {
-      if (typeof value !== 'string') throw decodeError();
+      if (raw[0] !== '"') throw decodeError();
+      out[field] = JSON.parse(raw) as string;
     } else if (t === 'bool') {
-      if (typeof value !== 'boolean') throw decodeError();
+      if (raw !== 'true' && raw !== 'false') throw decodeError();
+      out[field] = raw === 'true';
     } else {
-      if (typeof value !== 'number' || !Number.isInteger(value)) throw decodeError();
-      if (t === 'int32' && (value < -2147483648 || value > 2147483647)) throw decodeError();
-      if (!Number.isSafeInteger(value)) throw decodeError();
+      if (!INT_LITERAL.test(raw)) throw decodeError();
+      const v = BigInt(raw);
+      if (t === 'int32' ? v < INT32_MIN || v > INT32_MAX : v < INT64_MIN || v > INT64_MAX) throw decodeError();
+      out[field] = Number(v);
     }
-    out[field] = value;
   }
   return out as IdentifyData;
+}
+
+/**
+ * The members of a syntactically valid JSON text's top-level object as [key, raw value text]
+ * pairs in source order; null for a top-level `null`; throws for any other top-level value.
+ */
+function topLevelMembers(text: string): Array<[string, string]> | null {
+  let i = skipWs(text, 0);
+  if (text.startsWith('null', i)) return null;
+  if (text[i] !== '{') throw decodeError();
+  const members: Array<[string, string]> = [];
+  i = skipWs(text, i + 1);
+  if (text[i] === '}') return members;
+  for (;;) {
+    const keyEnd = skipString(text, i);
+    const key = JSON.parse(text.slice(i, keyEnd)) as string;
+    i = skipWs(text, skipWs(text, keyEnd) + 1); // past ':'
+    const valueEnd = skipValue(text, i);
+    members.push([key, text.slice(i, valueEnd)]);
+    i = skipWs(text, valueEnd);
+    if (text[i] === '}') return members;
+    i = skipWs(text, i + 1); // past ','
+  }
+}
+
+function skipWs(s: string, i: number): number {
+  while (i < s.length && (s[i] === ' ' || s[i] === '\t' || s[i] === '\n' || s[i] === '\r')) i++;
+  return i;
+}
+
+/** `i` is at an opening quote; returns the index after the closing one. */
+function skipString(s: string, i: number): number {
+  for (i++; s[i] !== '"'; i++) if (s[i] === '\\') i++;
+  return i + 1;
+}
+
+function skipValue(s: string, i: number): number {
+  const c = s[i];
+  if (c === '"') return skipString(s, i);
+  if (c === '{' || c === '[') {
+    let depth = 0;
+    for (;;) {
+      const d = s[i];
+      if (d === '"') {
+        i = skipString(s, i);
+        continue;
+      }
+      if (d === '{' || d === '[') depth++;
+      else if (d === '}' || d === ']') depth--;
+      i++;
+      if (depth === 0) return i;
+    }
+  }
+  while (i < s.length && !',}] \t\n\r'.includes(s[i]!)) i++;
+  return i;
 }
 
 /** The connection settings IDENTIFY can change. */
@@ -148,7 +225,7 @@ export function negotiate(d: IdentifyData, o: NsqdOptions, tlsConfigured: boolea
   return { tls, snappy, deflate, deflateLevel: level };
 }
 
-/** The feature-negotiation JSON, keys in the original's order. */
+/** The feature-negotiation JSON, keys in the original's order, escaped as Go's encoder does. */
 export function identifyResponse(
   o: NsqdOptions,
   version: string,
@@ -156,7 +233,7 @@ export function identifyResponse(
   n: Negotiated,
   authRequired: boolean,
 ): string {
-  return JSON.stringify({
+  return goJson({
     max_rdy_count: o.maxRdyCount,
     version,
     max_msg_timeout: Math.floor(o.maxMsgTimeout),

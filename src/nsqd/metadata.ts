@@ -3,7 +3,7 @@ import * as path from 'node:path';
 
 /**
  * The metadata file `nsqd.dat` (nsqd.md §8): which topics and channels exist and whether they are
- * paused. Same name and JSON shape as the original, so either daemon can take over a data dir.
+ * paused. Same name and JSON bytes as the original, so either daemon can take over a data dir.
  */
 export interface ChannelMetadata {
   name: string;
@@ -21,13 +21,14 @@ export interface Metadata {
 
 export const METADATA_FILE = 'nsqd.dat';
 
+/** nsqd.dat exists but cannot be read or decoded; start-up must stop (the original exits). */
 export class MetadataError extends Error {}
 
 export function metadataPath(dataPath: string): string {
   return path.join(dataPath || '.', METADATA_FILE);
 }
 
-/** Reads the metadata file; null when absent; throws MetadataError when unparsable. */
+/** Reads the metadata file; null when absent; throws MetadataError when unreadable or undecodable. */
 export function readMetadata(dataPath: string): Metadata | null {
   const file = metadataPath(dataPath);
   let text: string;
@@ -37,22 +38,86 @@ export function readMetadata(dataPath: string): Metadata | null {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw new MetadataError(`failed to read metadata from ${file} - ${(err as Error).message}`);
   }
-  let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    return decodeMetadata(text);
   } catch (err) {
     throw new MetadataError(`failed to parse metadata in ${file} - ${(err as Error).message}`);
   }
-  const obj = raw as Partial<Metadata> | null;
+}
+
+/**
+ * Decodes nsqd.dat like Go's json.Unmarshal into the original's structs: `null` anywhere means the
+ * zero value, unknown keys are ignored, and a value of the wrong JSON type is an error. Being strict
+ * matters: start-up rewrites the file right after loading, so a silently skipped entry would be
+ * dropped from the topology for good.
+ */
+export function decodeMetadata(text: string): Metadata {
+  const raw: unknown = JSON.parse(text);
+  const top = expectObject(raw, 'Go value of type nsqd.Metadata');
   const topics: TopicMetadata[] = [];
-  for (const t of Array.isArray(obj?.topics) ? obj!.topics : []) {
-    if (typeof t?.name !== 'string') continue;
-    const channels = Array.isArray(t.channels)
-      ? t.channels.filter((c) => typeof c?.name === 'string').map((c) => ({ name: c.name, paused: c.paused === true }))
-      : null;
-    topics.push({ name: t.name, paused: t.paused === true, channels });
+  for (const t of expectArray(top['topics'], 'Go struct field Metadata.topics of type []nsqd.TopicMetadata')) {
+    const to = expectObject(t, 'Go struct field Metadata.topics of type nsqd.TopicMetadata');
+    const channelsRaw = expectArray(to['channels'], 'Go struct field TopicMetadata.topics.channels of type []nsqd.ChannelMetadata');
+    const channels = channelsRaw.map((c) => {
+      const co = expectObject(c, 'Go struct field TopicMetadata.topics.channels of type nsqd.ChannelMetadata');
+      return {
+        name: expectString(co['name'], 'Go struct field ChannelMetadata.topics.channels.name of type string'),
+        paused: expectBool(co['paused'], 'Go struct field ChannelMetadata.topics.channels.paused of type bool'),
+      };
+    });
+    topics.push({
+      name: expectString(to['name'], 'Go struct field TopicMetadata.topics.name of type string'),
+      paused: expectBool(to['paused'], 'Go struct field TopicMetadata.topics.paused of type bool'),
+      channels: to['channels'] === null || to['channels'] === undefined ? null : channels,
+    });
   }
-  return { topics, version: typeof obj?.version === 'string' ? obj.version : '' };
+  return { topics, version: expectString(top['version'], 'Go struct field Metadata.version of type string') };
+}
+
+function jsonKind(v: unknown): string {
+  if (Array.isArray(v)) return 'array';
+  if (typeof v === 'object') return 'object';
+  return typeof v; // number, string, boolean
+}
+
+function typeError(v: unknown, target: string): Error {
+  return new Error(`json: cannot unmarshal ${jsonKind(v)} into ${target}`);
+}
+
+function expectObject(v: unknown, target: string): Record<string, unknown> {
+  if (v === null || v === undefined) return {};
+  if (typeof v !== 'object' || Array.isArray(v)) throw typeError(v, target);
+  return v as Record<string, unknown>;
+}
+
+function expectArray(v: unknown, target: string): unknown[] {
+  if (v === null || v === undefined) return [];
+  if (!Array.isArray(v)) throw typeError(v, target);
+  return v;
+}
+
+function expectString(v: unknown, target: string): string {
+  if (v === null || v === undefined) return '';
+  if (typeof v !== 'string') throw typeError(v, target);
+  return v;
+}
+
+function expectBool(v: unknown, target: string): boolean {
+  if (v === null || v === undefined) return false;
+  if (typeof v !== 'boolean') throw typeError(v, target);
+  return v;
+}
+
+/** The file's bytes as Go's json.Marshal writes them: empty lists are `null` (nil slices). */
+export function encodeMetadata(md: Metadata): string {
+  return JSON.stringify({
+    topics: md.topics.length === 0 ? null : md.topics.map((t) => ({
+      name: t.name,
+      paused: t.paused,
+      channels: t.channels === null || t.channels.length === 0 ? null : t.channels.map((c) => ({ name: c.name, paused: c.paused })),
+    })),
+    version: md.version,
+  });
 }
 
 /** Writes the metadata atomically: temp file (0600), fsync, rename over nsqd.dat. */
@@ -61,10 +126,32 @@ export function writeMetadata(dataPath: string, md: Metadata): void {
   const tmp = `${file}.${Math.floor(Math.random() * 2 ** 31)}.tmp`;
   const fd = fs.openSync(tmp, 'w', 0o600);
   try {
-    fs.writeSync(fd, JSON.stringify(md));
+    fs.writeSync(fd, encodeMetadata(md));
     fs.fsyncSync(fd);
-  } finally {
+  } catch (err) {
     fs.closeSync(fd);
+    fs.rmSync(tmp, { force: true });
+    throw err;
   }
-  fs.renameSync(tmp, file);
+  fs.closeSync(fd);
+  try {
+    fs.renameSync(tmp, file);
+  } catch (err) {
+    fs.rmSync(tmp, { force: true });
+    throw err;
+  }
+  syncDir(path.dirname(file));
+}
+
+/** Makes the rename itself durable; best effort (not every platform can fsync a directory). */
+function syncDir(dir: string): void {
+  let fd: number | null = null;
+  try {
+    fd = fs.openSync(dir, 'r');
+    fs.fsyncSync(fd);
+  } catch {
+    // The file content is synced; only the rename could be lost by a power failure.
+  } finally {
+    if (fd !== null) fs.closeSync(fd);
+  }
 }

@@ -16,9 +16,11 @@ import type { NsqdContext } from './context.js';
 import { DataLock } from './data-lock.js';
 import { createHttpApi } from './http-api.js';
 import { LookupManager } from './lookup-manager.js';
-import { readMetadata, writeMetadata, type Metadata } from './metadata.js';
+import { metadataPath, readMetadata, writeMetadata, type Metadata } from './metadata.js';
 import { NSQD_VERSION, type NsqdOptions } from './options.js';
 import { COMMANDS } from './protocol-v2.js';
+import { statsSnapshot } from './stats.js';
+import { StatsdReporter, statsdPrefix } from './statsd.js';
 import { Topic } from './topic.js';
 
 export interface BoundAddress {
@@ -46,24 +48,31 @@ export class Nsqd implements NsqdContext {
   #httpsServer: https.Server | null = null;
   #secureContext: tls.SecureContext | null = null;
   #tlsOptions: tls.SecureContextOptions | null = null;
+  #rootCa: Buffer | undefined;
   #scanTimer: NodeJS.Timeout | null = null;
   #lock: DataLock;
   #lookup: LookupManager | null = null;
+  #statsd: StatsdReporter | null = null;
   readonly #topicReady = new Map<Topic, Promise<void>>();
   #tcpPort = 0;
   #httpPort = 0;
   #httpsPort = 0;
   #persistScheduled = false;
+  // Until nsqd.dat has been read, closing must not write it: a start-up that failed on a broken
+  // file would otherwise replace the operator's topology with an empty one.
+  #metadataLoaded = false;
 
   constructor(options: NsqdOptions, logger?: Logger) {
     this.options = options;
     this.logger = logger ?? new Logger(options.logPrefix, options.logLevel);
     this.#lock = new DataLock(options.dataPath);
+    // The root CA file also serves as the trust roots of HTTPS auth servers, with or without TLS.
+    this.#rootCa = options.tlsRootCaFile !== '' ? fs.readFileSync(options.tlsRootCaFile) : undefined;
     if (options.tlsCert !== '' && options.tlsKey !== '') {
       this.#tlsOptions = {
         cert: fs.readFileSync(options.tlsCert),
         key: fs.readFileSync(options.tlsKey),
-        ca: options.tlsRootCaFile !== '' ? fs.readFileSync(options.tlsRootCaFile) : undefined,
+        ca: this.#rootCa,
         minVersion: tlsMinVersion(options.tlsMinVersion),
       };
       this.#secureContext = tls.createSecureContext(this.#tlsOptions);
@@ -84,14 +93,13 @@ export class Nsqd implements NsqdContext {
       throw new Error(`failed to lock data-path: ${(err as Error).message}`);
     }
     try {
-      this.#tcpServer = net.createServer((sock) => this.#accept(sock));
+      // Half-open: a client's EOF is answered after its last commands (compression is async).
+      this.#tcpServer = net.createServer({ allowHalfOpen: true }, (sock) => this.#accept(sock));
       this.#tcpPort = await listen(this.#tcpServer, o.tcpAddress);
-      this.logger.info(`TCP: listening on ${describe(this.#tcpServer)}`);
       const api = createHttpApi(this);
       if (o.httpAddress !== '') {
         this.#httpServer = http.createServer(api.http);
         this.#httpPort = await listen(this.#httpServer, o.httpAddress);
-        this.logger.info(`HTTP: listening on ${describe(this.#httpServer)}`);
       }
       if (this.#tlsOptions !== null && o.httpsAddress !== '') {
         this.#httpsServer = https.createServer(
@@ -109,18 +117,22 @@ export class Nsqd implements NsqdContext {
           });
         }
         this.#httpsPort = await listen(this.#httpsServer, o.httpsAddress);
-        this.logger.info(`HTTPS: listening on ${describe(this.#httpsServer)}`);
       }
       try {
         this.loadMetadata();
       } catch (err) {
         throw new Error(`failed to load metadata - ${(err as Error).message}`);
       }
+      this.#metadataLoaded = true;
       try {
         this.persistMetadata(true);
       } catch (err) {
         throw new Error(`failed to persist metadata - ${(err as Error).message}`);
       }
+      // As the original, the listeners are announced once metadata is loaded and they serve.
+      this.logger.info(`TCP: listening on ${describe(this.#tcpServer)}`);
+      if (this.#httpServer !== null) this.logger.info(`HTTP: listening on ${describe(this.#httpServer)}`);
+      if (this.#httpsServer !== null) this.logger.info(`HTTPS: listening on ${describe(this.#httpsServer)}`);
       this.#scanTimer = setInterval(() => this.#scan(), o.queueScanInterval);
       this.#lookup = new LookupManager({
         addresses: o.lookupdTcpAddresses,
@@ -138,6 +150,20 @@ export class Nsqd implements NsqdContext {
         logger: this.logger,
       });
       this.#lookup.start();
+      if (o.statsdAddress !== '') {
+        // The prefix's host key uses the broadcast HTTP port, known only once HTTP is bound.
+        this.#statsd = new StatsdReporter({
+          address: o.statsdAddress,
+          prefix: statsdPrefix(o.statsdPrefix, o.broadcastAddress, this.broadcastHttpPort()),
+          intervalMs: o.statsdInterval,
+          udpPacketSize: o.statsdUdpPacketSize,
+          memStats: o.statsdMemStats,
+          excludeEphemeral: o.statsdExcludeEphemeral,
+          snapshot: () => statsSnapshot(this, o.statsdMemStats),
+          log: this.logger,
+        });
+        this.#statsd.start();
+      }
     } catch (err) {
       await this.close();
       throw err;
@@ -154,7 +180,7 @@ export class Nsqd implements NsqdContext {
     this.#httpServer?.closeAllConnections();
     this.#httpsServer?.close();
     this.#httpsServer?.closeAllConnections();
-    if (this.#tcpPort !== 0) {
+    if (this.#metadataLoaded) {
       try {
         this.persistMetadata(true);
       } catch (err) {
@@ -164,6 +190,7 @@ export class Nsqd implements NsqdContext {
     }
     if (this.#scanTimer !== null) clearInterval(this.#scanTimer);
     await this.#lookup?.close();
+    await this.#statsd?.stop();
     this.#lock.release();
   }
 
@@ -229,7 +256,7 @@ export class Nsqd implements NsqdContext {
   makeE2eLatency(): E2eLatency | null {
     const p = this.options.e2eProcessingLatencyPercentiles;
     if (p.length === 0) return null;
-    return new E2eLatency(this.options.e2eProcessingLatencyWindowTime, p);
+    return new E2eLatency(this.options.e2eProcessingLatencyWindowTime, p, () => this.now());
   }
 
   now(): number {
@@ -244,6 +271,10 @@ export class Nsqd implements NsqdContext {
 
   authEnabled(): boolean {
     return this.options.authHttpAddresses.length > 0;
+  }
+
+  tlsRootCa(): Buffer | undefined {
+    return this.#rootCa;
   }
 
   topicReady(topic: Topic): Promise<void> | null {
@@ -353,10 +384,16 @@ export class Nsqd implements NsqdContext {
     return { topics, version: this.version };
   }
 
+  #writeMetadata(): void {
+    const md = this.metadata();
+    this.logger.info(`NSQ: persisting topic/channel metadata to ${metadataPath(this.options.dataPath)}`);
+    writeMetadata(this.options.dataPath, md);
+  }
+
   /** Persist nsqd.dat; coalesced to once per event-loop turn unless `now`. */
   persistMetadata(now = false): void {
     if (now) {
-      writeMetadata(this.options.dataPath, this.metadata());
+      this.#writeMetadata();
       return;
     }
     if (this.#persistScheduled) return;
@@ -365,7 +402,7 @@ export class Nsqd implements NsqdContext {
       this.#persistScheduled = false;
       if (this.#closing) return;
       try {
-        writeMetadata(this.options.dataPath, this.metadata());
+        this.#writeMetadata();
       } catch (err) {
         this.logger.error(`failed to persist metadata - ${(err as Error).message}`);
       }

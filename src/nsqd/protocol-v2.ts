@@ -1,8 +1,9 @@
 import { isAllowed, isExpired, queryAuth } from '../auth/auth.js';
-import { ProtocolError } from '../protocol/errors.js';
+import { goJson } from '../http/respond.js';
+import { byteString, ProtocolError } from '../protocol/errors.js';
 import { encodeResponse, FRAME_CLOSE_WAIT, FRAME_OK } from '../protocol/frame.js';
 import { nowTimestamp, MESSAGE_ID_LENGTH } from '../protocol/message.js';
-import { goQuote, isValidChannelName, isValidTopicName } from '../protocol/names.js';
+import { goQuoteBytes, isValidChannelName, isValidTopicName } from '../protocol/names.js';
 import type { InFlightResult } from './channel.js';
 import { ClientV2, STATE_CLOSING, STATE_INIT, STATE_SUBSCRIBED, type CommandHandler } from './client-v2.js';
 import { applyIdentify, decodeIdentify, identifyResponse, negotiate } from './identify.js';
@@ -19,10 +20,26 @@ function requireState(c: ClientV2, cmd: string, ...states: number[]): void {
   if (!states.includes(c.state)) throw invalid(`cannot ${cmd} in current state`);
 }
 
-/** Unsigned decimal digits only; empty parses as 0 (the original's ByteToBase10). */
-function parseDigits(s: string): number | null {
-  if (!/^[0-9]*$/.test(s)) return null;
-  return s === '' ? 0 : Number(s);
+/**
+ * The original's ByteToBase10: unsigned decimal digits only, empty parses as 0, accumulated in a
+ * uint64 that wraps silently. Up to 12 digits the value is a plain number (exact, and small enough
+ * that `ms * 1e6` fits an int64); longer strings yield the wrapped uint64 as a bigint.
+ */
+function parseDigits(s: string): number | bigint | null {
+  if (s.length <= 12) {
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c < 0x30 || c > 0x39) return null;
+    }
+    return s === '' ? 0 : Number(s);
+  }
+  return /^[0-9]+$/.test(s) ? BigInt.asUintN(64, BigInt(s)) : null;
+}
+
+/** `time.Duration(ms) * time.Millisecond` back in ms, with the original's int64 wrap-around. */
+function durationMs(n: number | bigint): number {
+  if (typeof n === 'number') return n;
+  return Number(BigInt.asIntN(64, BigInt.asIntN(64, n) * 1000000n)) / 1e6;
 }
 
 function checkMessageId(id: string): void {
@@ -37,7 +54,7 @@ function checkAuth(c: ClientV2, cmd: string, topic: string, channel: string): vo
   }
   const decide = () => {
     if (!isAllowed(c.auth!, topic, channel)) {
-      throw new ProtocolError('E_UNAUTHORIZED', `AUTH failed for ${cmd} on ${goQuote(topic)} ${goQuote(channel)}`);
+      throw new ProtocolError('E_UNAUTHORIZED', `AUTH failed for ${cmd} on ${goQuoteBytes(topic)} ${goQuoteBytes(channel)}`);
     }
   };
   if (!isExpired(c.auth, Date.now())) return decide();
@@ -54,6 +71,7 @@ async function refreshAuth(c: ClientV2): Promise<void> {
       tls: c.tls,
       secret: c.authSecret,
       commonName: c.peerCommonName(),
+      ca: c.host.tlsRootCa?.(),
       connectTimeoutMs: o.httpClientConnectTimeout,
       requestTimeoutMs: o.httpClientRequestTimeout,
     });
@@ -74,7 +92,7 @@ function publish(c: ClientV2, cmd: string, topic: Topic, put: () => void): Reply
     try {
       put();
     } catch (err) {
-      if (err instanceof PutError) throw new ProtocolError(`E_${cmd}_FAILED`, `${cmd} failed ${err.message}`);
+      if (err instanceof PutError) throw new ProtocolError(`E_${cmd}_FAILED`, `${cmd} failed ${byteString(err.message)}`);
       throw err;
     }
     return FRAME_OK;
@@ -122,7 +140,7 @@ const IDENTIFY: CommandHandler = {
       () => null,
       (err: unknown) => {
         if (err instanceof ProtocolError) throw err;
-        throw new ProtocolError('E_IDENTIFY_FAILED', `IDENTIFY failed ${(err as Error).message}`);
+        throw new ProtocolError('E_IDENTIFY_FAILED', `IDENTIFY failed ${byteString((err as Error).message)}`);
       },
     );
   },
@@ -140,7 +158,7 @@ const AUTH: CommandHandler = {
     await refreshAuth(c);
     if (c.auth!.authorizations.length === 0) throw new ProtocolError('E_UNAUTHORIZED', 'AUTH no authorizations found');
     return encodeResponse(
-      JSON.stringify({ identity: c.auth!.identity, identity_url: c.auth!.identityUrl, permission_count: c.auth!.authorizations.length }),
+      goJson({ identity: c.auth!.identity, identity_url: c.auth!.identityUrl, permission_count: c.auth!.authorizations.length }),
     );
   },
 };
@@ -151,9 +169,9 @@ const SUB: CommandHandler = {
     if (c.settings.heartbeatIntervalMs <= 0) throw invalid('cannot SUB with heartbeats disabled');
     if (params.length < 2) throw invalid('SUB insufficient number of parameters');
     const [topicName, channelName] = params as [string, string];
-    if (!isValidTopicName(topicName)) throw new ProtocolError('E_BAD_TOPIC', `SUB topic name ${goQuote(topicName)} is not valid`);
+    if (!isValidTopicName(topicName)) throw new ProtocolError('E_BAD_TOPIC', `SUB topic name ${goQuoteBytes(topicName)} is not valid`);
     if (!isValidChannelName(channelName)) {
-      throw new ProtocolError('E_BAD_CHANNEL', `SUB channel name ${goQuote(channelName)} is not valid`);
+      throw new ProtocolError('E_BAD_CHANNEL', `SUB channel name ${goQuoteBytes(channelName)} is not valid`);
     }
     return thenMaybe(checkAuth(c, 'SUB', topicName, channelName), () => {
       const subscribe = () => {
@@ -176,15 +194,15 @@ const RDY: CommandHandler = {
   exec(c, params) {
     if (c.state === STATE_CLOSING) return null;
     requireState(c, 'RDY', STATE_SUBSCRIBED);
-    let count = 1;
+    let count: number | bigint = 1;
     if (params.length > 0) {
       const n = parseDigits(params[0]!);
       if (n === null) throw invalid(`RDY could not parse count ${params[0]}`);
-      count = n;
+      count = typeof n === 'number' ? n : BigInt.asIntN(64, n); // int64(b10)
     }
     const max = c.host.options.maxRdyCount;
     if (count < 0 || count > max) throw invalid(`RDY count ${count} out of range 0-${max}`);
-    c.rdy = count;
+    c.rdy = Number(count);
     c.channel?.pump();
     return null;
   },
@@ -210,11 +228,15 @@ const REQ: CommandHandler = {
     if (params.length < 2) throw invalid('REQ insufficient number of params');
     const id = params[0]!;
     checkMessageId(id);
-    let ms = parseDigits(params[1]!);
-    if (ms === null) throw invalid(`REQ could not parse timeout ${params[1]}`);
+    const raw = parseDigits(params[1]!);
+    if (raw === null) throw invalid(`REQ could not parse timeout ${params[1]}`);
     const max = c.host.options.maxReqTimeout;
-    if (ms > max) {
-      c.host.logger.info(`PROTOCOL(V2): [${c.remoteAddress}] REQ timeout ${ms} out of range 0-${max}. Setting to max.`);
+    // Out-of-range timeouts are clamped, not refused; a wrapped (negative) duration means 0.
+    let ms = durationMs(raw);
+    if (ms < 0) {
+      ms = 0;
+    } else if (ms > max) {
+      c.host.logger.info(`PROTOCOL(V2): [${c.remoteAddress}] REQ timeout ${raw} out of range 0-${max}. Setting to max.`);
       ms = max;
     }
     const r = c.channel === null ? 'not-in-flight' : c.channel.requeueMessage(c.id, id, ms);
@@ -258,7 +280,7 @@ function topicParam(cmd: string, params: string[], min: number): string {
   if (!isValidTopicName(t)) {
     // MPUB repeats the code in its text (sic, tcp-protocol.md §7.11).
     const prefix = cmd === 'MPUB' ? 'E_BAD_TOPIC ' : '';
-    throw new ProtocolError('E_BAD_TOPIC', `${prefix}${cmd} topic name ${goQuote(t)} is not valid`);
+    throw new ProtocolError('E_BAD_TOPIC', `${prefix}${cmd} topic name ${goQuoteBytes(t)} is not valid`);
   }
   return t;
 }
@@ -280,17 +302,25 @@ const PUB: CommandHandler = {
   },
 };
 
+/** The DPUB deferral in ms, or the original's parse/range error (checked before the body is read). */
+function dpubDeferMs(c: ClientV2, raw: string): number {
+  const n = parseDigits(raw);
+  if (n === null) throw invalid(`DPUB could not parse timeout ${raw}`);
+  // --max-defer-timeout is an extension that defaults to --max-req-timeout (tcp-protocol.md §14).
+  const max = c.host.options.maxDeferTimeout;
+  const ms = durationMs(n);
+  if (ms < 0 || ms > max) throw invalid(`DPUB timeout ${n} out of range 0-${max}`);
+  return ms;
+}
+
 const DPUB: CommandHandler = {
   before(c, params) {
     topicParam('DPUB', params, 2);
-    const ms = parseDigits(params[1]!);
-    if (ms === null) throw invalid(`DPUB could not parse timeout ${params[1]}`);
-    const max = c.host.options.maxReqTimeout;
-    if (ms > max) throw invalid(`DPUB timeout ${ms} out of range 0-${max}`);
+    dpubDeferMs(c, params[1]!);
   },
   exec(c, params, body) {
     const topicName = params[0]!;
-    const ms = parseDigits(params[1]!)!;
+    const ms = dpubDeferMs(c, params[1]!);
     return thenMaybe(checkAuth(c, 'DPUB', topicName, ''), () => {
       const topic = c.host.getTopic(topicName);
       const [hi, lo] = nowTimestamp();
@@ -307,7 +337,10 @@ const DPUB: CommandHandler = {
 const MPUB: CommandHandler = {
   before(c, params) {
     const topicName = topicParam('MPUB', params, 1);
-    return checkAuth(c, 'MPUB', topicName, '');
+    // The original creates the topic here, before reading the body: it exists even if the body is bad.
+    const r = checkAuth(c, 'MPUB', topicName, '');
+    if (r instanceof Promise) return r.then(() => void c.host.getTopic(topicName));
+    c.host.getTopic(topicName);
   },
   exec(c, params, bodies) {
     const topicName = params[0]!;
@@ -323,6 +356,7 @@ const MPUB: CommandHandler = {
   },
 };
 
-export const COMMANDS: Record<string, CommandHandler | undefined> = {
+/** Null prototype: a line such as `constructor` or `__proto__` must be an unknown command. */
+export const COMMANDS: Record<string, CommandHandler | undefined> = Object.assign(Object.create(null) as Record<string, CommandHandler>, {
   IDENTIFY, AUTH, SUB, RDY, FIN, REQ, TOUCH, CLS, NOP, PUB, MPUB, DPUB,
-};
+});

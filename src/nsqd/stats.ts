@@ -1,3 +1,4 @@
+import { PerformanceObserver, performance } from 'node:perf_hooks';
 import * as v8 from 'node:v8';
 import { formatDuration } from '../lib/duration.js';
 import { E2eLatency, type E2eResult } from '../lib/quantile.js';
@@ -8,8 +9,9 @@ import type { StatsSnapshot } from './stats-snapshot.js';
 import type { Topic } from './topic.js';
 
 /**
- * /stats (nsqd-http.md §3.7): the JSON object with the original's key order, and the text
- * layout. Plain objects built on demand from the live counters; nothing is kept per request.
+ * /stats (nsqd-http.md §3.7): one collection pass builds the JSON objects in the original's key
+ * order; the text layout is rendered from those same objects (as upstream prints its stats
+ * structs), so both formats always agree. Built on demand; nothing is kept per request.
  */
 export interface StatsFilter {
   topic?: string;
@@ -18,10 +20,96 @@ export interface StatsFilter {
   includeMem: boolean;
 }
 
+/** One client object of /stats (consumer in `clients`, publisher in `producers`), upstream key order. */
+export interface ClientStatsJson {
+  client_id: string;
+  hostname: string;
+  version: 'V2';
+  remote_address: string;
+  state: number;
+  ready_count: number;
+  in_flight_count: number;
+  message_count: number;
+  finish_count: number;
+  requeue_count: number;
+  connect_ts: number;
+  sample_rate: number;
+  deflate: boolean;
+  snappy: boolean;
+  user_agent: string;
+  authed?: boolean;
+  auth_identity?: string;
+  auth_identity_url?: string;
+  topology_zone: string;
+  topology_region: string;
+  pub_counts?: Array<{ topic: string; count: number }>;
+  tls: boolean;
+  tls_cipher_suite: string;
+  tls_version: string;
+  tls_negotiated_protocol: string;
+  tls_negotiated_protocol_is_mutual: boolean;
+}
+
+/** One channel object of /stats, upstream key order. */
+export interface ChannelStatsJson {
+  channel_name: string;
+  depth: number;
+  backend_depth: number;
+  in_flight_count: number;
+  deferred_count: number;
+  message_count: number;
+  global_msg_count?: number;
+  requeue_count: number;
+  timeout_count: number;
+  client_count: number;
+  clients: ClientStatsJson[] | null;
+  paused: boolean;
+  e2e_processing_latency: E2eResult;
+}
+
+/** One topic object of /stats, upstream key order. */
+export interface TopicStatsJson {
+  topic_name: string;
+  channels: ChannelStatsJson[];
+  depth: number;
+  backend_depth: number;
+  message_count: number;
+  message_bytes: number;
+  paused: boolean;
+  e2e_processing_latency: E2eResult;
+}
+
+/** The `memory` object (Go runtime names; nsqd.md §10 mapping). */
+export interface MemoryStatsJson {
+  heap_objects: number;
+  heap_idle_bytes: number;
+  heap_in_use_bytes: number;
+  heap_released_bytes: number;
+  gc_pause_usec_100: number;
+  gc_pause_usec_99: number;
+  gc_pause_usec_95: number;
+  next_gc_bytes: number;
+  gc_total_runs: number;
+}
+
+/** The whole `/stats?format=json` reply, upstream key order. */
+export interface StatsJson {
+  version: string;
+  health: string;
+  start_time: number;
+  topics: TopicStatsJson[] | null;
+  memory?: MemoryStatsJson;
+  producers: ClientStatsJson[] | null;
+}
+
 const tlsVersionName: Record<string, string> = { TLSv1: 'TLS1.0', 'TLSv1.1': 'TLS1.1', 'TLSv1.2': 'TLS1.2', 'TLSv1.3': 'TLS1.3' };
 
-export function clientStats(c: ClientV2, topicFilter?: string): Record<string, unknown> {
-  const s: Record<string, unknown> = {
+/**
+ * One connection's stats object. `topicFilter` is the `?topic=` value: upstream reports at most one
+ * pub_counts entry, that topic's when filtered, else the first topic the connection published to.
+ */
+export function clientStats(c: ClientV2, topicFilter?: string): ClientStatsJson {
+  const s = {
     client_id: c.clientId,
     hostname: c.hostname,
     version: 'V2',
@@ -37,7 +125,7 @@ export function clientStats(c: ClientV2, topicFilter?: string): Record<string, u
     deflate: c.deflate,
     snappy: c.snappy,
     user_agent: c.userAgent,
-  };
+  } as ClientStatsJson;
   if (c.auth !== null && c.auth.authorizations.length > 0) {
     s.authed = true;
     if (c.auth.identity) s.auth_identity = c.auth.identity;
@@ -45,8 +133,7 @@ export function clientStats(c: ClientV2, topicFilter?: string): Record<string, u
   }
   s.topology_zone = c.topologyZone;
   s.topology_region = c.topologyRegion;
-  // Upstream reports at most one topic's publish count.
-  if (topicFilter !== undefined) {
+  if (topicFilter !== undefined && topicFilter !== '') {
     const n = c.pubCounts.get(topicFilter);
     if (n !== undefined) s.pub_counts = [{ topic: topicFilter, count: n }];
   } else {
@@ -60,34 +147,36 @@ export function clientStats(c: ClientV2, topicFilter?: string): Record<string, u
   s.tls_cipher_suite = t?.cipher ?? '';
   s.tls_version = t ? (tlsVersionName[t.version] ?? t.version) : '';
   s.tls_negotiated_protocol = t?.protocol ?? '';
-  s.tls_negotiated_protocol_is_mutual = false;
+  // Go (since 1.16) always reports true for a TLS connection: the field is deprecated.
+  s.tls_negotiated_protocol_is_mutual = t !== null;
   return s;
 }
 
-function channelE2e(ch: Channel, percentiles: number[]): E2eResult {
+function channelE2e(ch: Channel, percentiles: readonly number[]): E2eResult {
   if (percentiles.length === 0 || ch.e2e === null) return { count: 0, percentiles: null };
   return ch.e2e.result();
 }
 
-function topicE2e(t: Topic, percentiles: number[]): E2eResult {
+/** A topic's latency merges all of its channels, whatever the `channel` filter says (as upstream). */
+function topicE2e(t: Topic, percentiles: readonly number[]): E2eResult {
   const list = t.channels().map((c) => c.e2e).filter((x): x is E2eLatency => x !== null);
   return E2eLatency.merge(list, percentiles);
 }
 
-function channelStats(ch: Channel, f: StatsFilter, percentiles: number[]): Record<string, unknown> {
-  const s: Record<string, unknown> = {
+function channelStats(ch: Channel, f: StatsFilter, percentiles: readonly number[]): ChannelStatsJson {
+  const s = {
     channel_name: ch.name,
     depth: ch.depth(),
     backend_depth: ch.backendDepth(),
     in_flight_count: ch.inFlightCount(),
     deferred_count: ch.deferredCount(),
     message_count: ch.messageCount,
-  };
+  } as ChannelStatsJson;
   if (ch.globalMsgCount !== 0) s.global_msg_count = ch.globalMsgCount;
   s.requeue_count = ch.requeueCount;
   s.timeout_count = ch.timeoutCount;
   s.client_count = ch.clientCount();
-  s.clients = f.includeClients ? ch.consumers().map((c) => clientStats(c as ClientV2)) : null;
+  s.clients = f.includeClients ? ch.consumers().map((c) => clientStats(c as ClientV2, f.topic)) : null;
   s.paused = ch.paused;
   s.e2e_processing_latency = channelE2e(ch, percentiles);
   return s;
@@ -95,44 +184,86 @@ function channelStats(ch: Channel, f: StatsFilter, percentiles: number[]): Recor
 
 const byName = <T extends { name: string }>(a: T, b: T) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
-function selectedTopics(nsqd: Nsqd, f: StatsFilter): Topic[] | null {
-  if (f.topic !== undefined) {
-    const t = nsqd.getExistingTopic(f.topic);
-    return t === undefined ? null : [t];
+// ---- memory ---------------------------------------------------------------------------------
+
+const GC_PAUSE_RING = 256;
+
+/**
+ * GC runs and the last 256 pause times, the figures Go keeps in MemStats. The observer does not
+ * keep the process alive and costs one callback per GC.
+ */
+class GcTracker {
+  readonly #pausesNs = new Float64Array(GC_PAUSE_RING);
+  #runs = 0;
+
+  constructor() {
+    const obs = new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) {
+        this.#pausesNs[this.#runs % GC_PAUSE_RING] = e.duration * 1e6;
+        this.#runs++;
+      }
+    });
+    obs.observe({ entryTypes: ['gc'] });
   }
-  return nsqd.topics().sort(byName);
+
+  get runs(): number {
+    return this.#runs;
+  }
+
+  /** Upstream's percentile(): sorted pauses, index floor(p/100·n + 0.5) clamped, in whole µs. */
+  pauseUsec(perc: number): number {
+    const n = Math.min(this.#runs, GC_PAUSE_RING);
+    if (n === 0) return 0;
+    const sorted = this.#pausesNs.slice(0, n).sort();
+    const i = Math.min(Math.floor((perc / 100) * n + 0.5), n - 1);
+    return Math.floor(sorted[i]! / 1000);
+  }
 }
 
-function selectedChannels(t: Topic, f: StatsFilter): Channel[] {
-  const all = [...t.channels()].sort(byName);
-  return f.channel === undefined ? all : all.filter((c) => c.name === f.channel);
-}
+// Started when nsqd loads this module, so run counts and pauses cover (almost) the whole process.
+const gcTracker = new GcTracker();
 
-/** Go runtime figures mapped from V8 where there is a counterpart, 0 otherwise. */
-export function memoryStats(): Record<string, number> {
+/** Go runtime figures mapped from V8 where there is a counterpart, 0 otherwise (nsqd.md §10). */
+export function memoryStats(): MemoryStatsJson {
+  const gc = gcTracker;
   const h = v8.getHeapStatistics();
   return {
     heap_objects: 0,
     heap_idle_bytes: Math.max(0, h.total_heap_size - h.used_heap_size),
     heap_in_use_bytes: h.used_heap_size,
     heap_released_bytes: 0,
-    gc_pause_usec_100: 0,
-    gc_pause_usec_99: 0,
-    gc_pause_usec_95: 0,
+    gc_pause_usec_100: gc.pauseUsec(100),
+    gc_pause_usec_99: gc.pauseUsec(99),
+    gc_pause_usec_95: gc.pauseUsec(95),
     next_gc_bytes: h.total_heap_size,
-    gc_total_runs: 0,
+    gc_total_runs: gc.runs,
   };
 }
 
-export function statsJson(nsqd: Nsqd, f: StatsFilter): Record<string, unknown> {
+// ---- collection -----------------------------------------------------------------------------
+
+/**
+ * The /stats object. Mirrors upstream GetStats: an unknown `?topic=` returns before anything else
+ * is collected (topics and producers both null); topics lacking the `?channel=` are omitted;
+ * producers are every publishing connection, not filtered by topic.
+ */
+export function statsJson(nsqd: Nsqd, f: StatsFilter): StatsJson {
   const percentiles = nsqd.options.e2eProcessingLatencyPercentiles;
-  const topics = selectedTopics(nsqd, f);
-  let topicList: unknown[] | null = null;
-  if (topics !== null) {
+  const filtered = f.topic !== undefined && f.topic !== '';
+  const only = filtered ? nsqd.getExistingTopic(f.topic!) : undefined;
+  const known = !filtered || only !== undefined;
+  let topicList: TopicStatsJson[] | null = null;
+  if (known) {
+    const topics = only !== undefined ? [only] : nsqd.topics().sort(byName);
     topicList = [];
     for (const t of topics) {
-      const chans = selectedChannels(t, f);
-      if (f.channel !== undefined && chans.length === 0) continue;
+      let chans = [...t.channels()];
+      if (f.channel !== undefined && f.channel !== '') {
+        chans = chans.filter((c) => c.name === f.channel);
+        if (chans.length === 0) continue;
+      } else {
+        chans.sort(byName);
+      }
       topicList.push({
         topic_name: t.name,
         channels: chans.map((c) => channelStats(c, f, percentiles)),
@@ -145,31 +276,23 @@ export function statsJson(nsqd: Nsqd, f: StatsFilter): Record<string, unknown> {
       });
     }
   }
-  const out: Record<string, unknown> = {
-    version: nsqd.version,
-    health: nsqd.health(),
-    start_time: Math.floor(nsqd.startTime / 1000),
-    topics: topicList,
-  };
-  if (f.includeMem) out.memory = memoryStats();
-  let producers: unknown[] | null = null;
-  if (f.includeClients) {
-    const list = [];
+  let producers: ClientStatsJson[] | null = null;
+  if (known && f.includeClients) {
     for (const c of nsqd.clients.values()) {
       if (c.pubCounts.size === 0) continue;
-      if (f.topic !== undefined && !c.pubCounts.has(f.topic)) continue;
-      list.push(clientStats(c, f.topic));
+      (producers ??= []).push(clientStats(c, f.topic));
     }
-    if (list.length > 0) producers = list;
   }
-  out.producers = producers;
-  return out;
+  const head = { version: nsqd.version, health: nsqd.health(), start_time: Math.floor(nsqd.startTime / 1000), topics: topicList };
+  // Key order is part of the contract: memory (when included) sits between topics and producers.
+  return f.includeMem ? { ...head, memory: memoryStats(), producers } : { ...head, producers };
 }
 
 // ---- text format ----------------------------------------------------------------------------
 
 const padR = (s: string | number, n: number) => String(s).padEnd(n);
 
+/** Upstream's NanoSecondToHuman. */
 function humanNs(ns: number): string {
   if (ns > 1e9) return `${(ns / 1e9).toFixed(1)}s`;
   if (ns > 1e6) return `${(ns / 1e6).toFixed(1)}ms`;
@@ -181,77 +304,70 @@ function e2eList(r: E2eResult): string {
   return (r.percentiles ?? []).map((p) => humanNs(p.value)).join(', ');
 }
 
-function since(ts: number): string {
-  return formatDuration(Math.floor((Date.now() - ts) / 1000) * 1000);
-}
-
 function remotePort(addr: string): string {
   const i = addr.lastIndexOf(':');
   return i < 0 ? addr : addr.slice(i + 1);
 }
 
-export function statsText(nsqd: Nsqd, f: StatsFilter): string {
-  const percentiles = nsqd.options.e2eProcessingLatencyPercentiles;
-  const lines: string[] = [];
-  lines.push(`nsqd v${nsqd.version} (built w/${process.version})`);
-  lines.push(`start_time ${new Date(nsqd.startTime).toISOString().replace(/\.\d+Z$/, 'Z')}`);
-  lines.push(`uptime ${formatDuration(Date.now() - nsqd.startTime)}`);
-  lines.push('');
-  lines.push(`Health: ${nsqd.health()}`);
-  if (f.includeMem) {
-    lines.push('');
-    lines.push('Memory:');
-    for (const [k, v] of Object.entries(memoryStats())) lines.push(`   ${padR(k, 25)}\t${v}`);
-  }
-  const topics = selectedTopics(nsqd, f) ?? [];
-  lines.push('');
-  if (topics.length === 0) {
-    lines.push('Topics: None');
-  } else {
-    lines.push('Topics:');
-    for (const t of topics) {
-      const chans = selectedChannels(t, f);
-      if (f.channel !== undefined && chans.length === 0) continue;
-      lines.push('');
-      lines.push(
-        `${t.paused ? '*P ' : '   '}[${padR(t.name, 15)}] depth: ${padR(t.depth(), 5)} be-depth: ${padR(t.backendDepth(), 5)} msgs: ${padR(t.messageCount, 8)} e2e%: ${e2eList(topicE2e(t, percentiles))}`,
-      );
-      for (const ch of chans) {
-        lines.push(
-          `${ch.paused ? '   *P ' : '      '}[${padR(ch.name, 25)}] depth: ${padR(ch.depth(), 5)} be-depth: ${padR(ch.backendDepth(), 5)} inflt: ${padR(ch.inFlightCount(), 4)} def: ${padR(ch.deferredCount(), 4)} re-q: ${padR(ch.requeueCount, 5)} timeout: ${padR(ch.timeoutCount, 5)} msgs: ${padR(ch.messageCount, 8)} e2e%: ${e2eList(channelE2e(ch, percentiles))}`,
-        );
-        if (!f.includeClients) continue;
-        for (const x of ch.consumers()) {
-          const c = x as ClientV2;
-          const id = `${c.hostname}:${remotePort(c.remoteAddress)} ${c.userAgent}`;
-          lines.push(
-            `        [V2 ${padR(id, 21)}] state: ${c.state} inflt: ${padR(c.inFlight, 4)} rdy: ${padR(c.rdy, 4)} fin: ${padR(c.finishCount, 8)} re-q: ${padR(c.requeueCount, 8)} msgs: ${padR(c.messageCount, 8)} connected: ${since(c.connectTs)}`,
-          );
-        }
-      }
-    }
-  }
-  if (f.includeClients) {
-    const producers = [...nsqd.clients.values()].filter((c) => c.pubCounts.size > 0);
-    lines.push('');
-    if (producers.length === 0) lines.push('Producers: None');
-    else {
-      lines.push('Producers:');
-      for (const c of producers) {
-        const id = `${c.hostname}:${remotePort(c.remoteAddress)} ${c.userAgent}`;
-        let total = 0;
-        const parts: string[] = [];
-        for (const [t, n] of c.pubCounts) {
-          total += n;
-          parts.push(`${t}=${n}`);
-        }
-        lines.push(`   [V2 ${padR(id, 21)}] msgs: ${padR(total, 8)} topics: ${parts.join(',')} connected: ${since(c.connectTs)}`);
-      }
-    }
-  }
-  return lines.join('\n') + '\n';
+/** Go's time.Format(time.RFC3339) in the local zone. */
+function rfc3339Local(ms: number): string {
+  const d = new Date(ms);
+  const p2 = (n: number) => String(n).padStart(2, '0');
+  const off = -d.getTimezoneOffset();
+  const zone = off === 0 ? 'Z' : `${off > 0 ? '+' : '-'}${p2(Math.floor(Math.abs(off) / 60))}:${p2(Math.abs(off) % 60)}`;
+  return `${d.getFullYear()}-${p2(d.getMonth() + 1)}-${p2(d.getDate())}T${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())}${zone}`;
 }
 
+/**
+ * Upstream ClientStats.String(): a connection with pub_counts prints as a producer (even inside a
+ * channel's client list), anything else as a consumer; `connected` is truncated to seconds.
+ */
+function clientLine(c: ClientStatsJson, nowMs: number): string {
+  const connected = formatDuration(Math.max(0, Math.floor(nowMs / 1000) - c.connect_ts) * 1000);
+  const id = `${c.hostname}:${remotePort(c.remote_address)} ${c.user_agent}`;
+  if (c.pub_counts !== undefined && c.pub_counts.length > 0) {
+    let total = 0;
+    const parts: string[] = [];
+    for (const p of c.pub_counts) {
+      total += p.count;
+      parts.push(`${p.topic}=${p.count}`);
+    }
+    return `[V2 ${padR(id, 21)}] msgs: ${padR(total, 8)} topics: ${parts.join(',')} connected: ${connected}`;
+  }
+  return `[V2 ${padR(id, 21)}] state: ${c.state} inflt: ${padR(c.in_flight_count, 4)} rdy: ${padR(c.ready_count, 4)} fin: ${padR(c.finish_count, 8)} re-q: ${padR(c.requeue_count, 8)} msgs: ${padR(c.message_count, 8)} connected: ${connected}`;
+}
+
+/** The default (text) /stats layout, upstream printStats byte for byte apart from the build line. */
+export function statsText(nsqd: Nsqd, f: StatsFilter): string {
+  const s = statsJson(nsqd, f);
+  const now = Date.now();
+  let w = `nsqd v${s.version} (built w/${process.version})\n`;
+  w += `start_time ${rfc3339Local(nsqd.startTime)}\n`;
+  // sub-millisecond precision, like Go's time.Since
+  w += `uptime ${formatDuration(performance.timeOrigin + performance.now() - nsqd.startTime)}\n`;
+  w += `\nHealth: ${s.health}\n`;
+  if (s.memory !== undefined) {
+    w += '\nMemory:\n';
+    for (const [k, v] of Object.entries(s.memory)) w += `   ${padR(k, 25)}\t${v}\n`;
+  }
+  const topics = s.topics ?? [];
+  w += topics.length === 0 ? '\nTopics: None\n' : '\nTopics:';
+  for (const t of topics) {
+    w += `\n${t.paused ? '*P ' : '   '}[${padR(t.topic_name, 15)}] depth: ${padR(t.depth, 5)} be-depth: ${padR(t.backend_depth, 5)} msgs: ${padR(t.message_count, 8)} e2e%: ${e2eList(t.e2e_processing_latency)}\n`;
+    for (const c of t.channels) {
+      w += `${c.paused ? '   *P ' : '      '}[${padR(c.channel_name, 25)}] depth: ${padR(c.depth, 5)} be-depth: ${padR(c.backend_depth, 5)} inflt: ${padR(c.in_flight_count, 4)} def: ${padR(c.deferred_count, 4)} re-q: ${padR(c.requeue_count, 5)} timeout: ${padR(c.timeout_count, 5)} msgs: ${padR(c.message_count, 8)} e2e%: ${e2eList(c.e2e_processing_latency)}\n`;
+      for (const cl of c.clients ?? []) w += `        ${clientLine(cl, now)}\n`;
+    }
+  }
+  const producers = s.producers ?? [];
+  if (producers.length === 0) {
+    w += '\nProducers: None\n';
+  } else {
+    w += '\nProducers:\n';
+    for (const p of producers) w += `   ${clientLine(p, now)}\n`;
+  }
+  return w;
+}
 /** The counters view used by statsd and /metrics (no client details). */
 export function statsSnapshot(nsqd: Nsqd, includeMem: boolean): StatsSnapshot {
   const percentiles = nsqd.options.e2eProcessingLatencyPercentiles;
@@ -282,15 +398,15 @@ export function statsSnapshot(nsqd: Nsqd, includeMem: boolean): StatsSnapshot {
   return {
     topics,
     memory: {
-      heapObjects: m.heap_objects!,
-      heapIdleBytes: m.heap_idle_bytes!,
-      heapInUseBytes: m.heap_in_use_bytes!,
-      heapReleasedBytes: m.heap_released_bytes!,
-      gcPauseUsec100: m.gc_pause_usec_100!,
-      gcPauseUsec99: m.gc_pause_usec_99!,
-      gcPauseUsec95: m.gc_pause_usec_95!,
-      nextGcBytes: m.next_gc_bytes!,
-      gcTotalRuns: m.gc_total_runs!,
+      heapObjects: m.heap_objects,
+      heapIdleBytes: m.heap_idle_bytes,
+      heapInUseBytes: m.heap_in_use_bytes,
+      heapReleasedBytes: m.heap_released_bytes,
+      gcPauseUsec100: m.gc_pause_usec_100,
+      gcPauseUsec99: m.gc_pause_usec_99,
+      gcPauseUsec95: m.gc_pause_usec_95,
+      nextGcBytes: m.next_gc_bytes,
+      gcTotalRuns: m.gc_total_runs,
     },
   };
 }

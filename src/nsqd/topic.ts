@@ -91,7 +91,7 @@ export class Topic {
   }
 
   #put(m: Message): void {
-    if (this.#channelList.length !== 0 && !this.paused && this.#mem.length === 0 && this.#backend.depth() === 0) {
+    if (this.#channelList.length !== 0 && !this.paused && this.#mem.length === 0 && !this.#diskHasData()) {
       this.#fanOut(m);
       return;
     }
@@ -137,8 +137,17 @@ export class Topic {
     this.#scheduleDrain();
   }
 
+  /**
+   * Whether the disk queue has a record to read. Not just depth() > 0: records salvaged after a
+   * crash (meta not synced, diskqueue.md §9) are readable although the persisted depth does not
+   * count them, and the original reads whatever lies between the read and write positions.
+   */
+  #diskHasData(): boolean {
+    return this.#backend.depth() > 0 || this.#backend.peek() !== null;
+  }
+
   #take(): Message | undefined {
-    const useDisk = this.#backend.depth() > 0 && (this.#diskTurn || this.#mem.length === 0);
+    const useDisk = (this.#diskTurn || this.#mem.length === 0) && this.#diskHasData();
     this.#diskTurn = !this.#diskTurn;
     if (!useDisk) return this.#mem.shift();
     for (;;) {

@@ -26,9 +26,10 @@ export interface ParserLimits {
 export class SilentClose extends Error {}
 
 type BodyKind = 'identify' | 'auth' | 'pub' | 'dpub' | 'mpub';
-const BODY_KINDS: Record<string, BodyKind | undefined> = {
-  IDENTIFY: 'identify', AUTH: 'auth', PUB: 'pub', DPUB: 'dpub', MPUB: 'mpub',
-};
+// A Map, not an object literal: a command named `constructor` or `__proto__` must not match.
+const BODY_KINDS: ReadonlyMap<string, BodyKind> = new Map([
+  ['IDENTIFY', 'identify'], ['AUTH', 'auth'], ['PUB', 'pub'], ['DPUB', 'dpub'], ['MPUB', 'mpub'],
+]);
 
 const enum State {
   Magic,
@@ -240,7 +241,7 @@ export class CommandParser {
     const parts = line.split(' ');
     const name = parts[0]!;
     const params = parts.length > 1 ? parts.slice(1) : [];
-    const kind = BODY_KINDS[name];
+    const kind = BODY_KINDS.get(name);
     if (kind === undefined) return { type: 'line', name, params, hasBody: false };
     this.#name = name;
     this.#params = params;

@@ -2,6 +2,9 @@
  * A protocol-level error answered to a V2 client as an error frame `<code> <text>`.
  * `fatal` decides whether the connection is closed after the frame (tcp-protocol.md §4.1):
  * only E_FIN_FAILED, E_REQ_FAILED and E_TOUCH_FAILED leave it open.
+ *
+ * `text` is a byte string (one char per byte, latin1), like the command parameters it often
+ * echoes, so the frame repeats a client's bytes exactly; wrap other text with `byteString`.
  */
 export class ProtocolError extends Error {
   readonly code: string;
@@ -19,7 +22,17 @@ export class ProtocolError extends Error {
   wireBody(): string {
     return this.message;
   }
+
+  /** The error frame's body as bytes. */
+  wireBytes(): Buffer {
+    return Buffer.from(this.message, 'latin1');
+  }
 }
 
 export const fatalError = (code: string, text: string) => new ProtocolError(code, text, true);
 export const clientError = (code: string, text: string) => new ProtocolError(code, text, false);
+
+/** A JS string as the byte string of its UTF-8 encoding (for texts that end up in a ProtocolError). */
+export function byteString(s: string): string {
+  return /^[\x00-\x7f]*$/.test(s) ? s : Buffer.from(s, 'utf8').toString('latin1');
+}

@@ -222,15 +222,16 @@ export function int32(n: number): Buffer {
   return b;
 }
 
-/** GET /stats?format=json from nsqd's HTTP port. */
-export async function nsqdStats(httpPort: number, query = ''): Promise<NsqdStats> {
+/** GET /stats?format=json from nsqd's HTTP port, optionally for one topic. */
+export async function nsqdStats(httpPort: number, topic?: string): Promise<NsqdStats> {
+  const query = topic === undefined ? '' : `&topic=${encodeURIComponent(topic)}`;
   const res = await fetch(`http://127.0.0.1:${httpPort}/stats?format=json${query}`);
   if (res.status !== 200) throw new Error(`/stats answered ${res.status}`);
   return (await res.json()) as NsqdStats;
 }
 
 export interface NsqdStats {
-  topics: Array<{
+  topics: null | Array<{
     topic_name: string;
     message_count: number;
     depth: number;
@@ -261,5 +262,5 @@ export async function eventually<T>(check: () => Promise<T | undefined | false>,
 }
 
 export function channelStats(s: NsqdStats, topic: string, channel: string) {
-  return s.topics.find((t) => t.topic_name === topic)?.channels.find((c) => c.channel_name === channel);
+  return s.topics?.find((t) => t.topic_name === topic)?.channels.find((c) => c.channel_name === channel);
 }

@@ -34,6 +34,8 @@ export class WireClient {
   /** Every chunk received from the transport (after TLS, before decompression): lets tests inspect the encoding. */
   readonly wireBytes: Buffer[] = [];
   inputError: Error | null = null;
+  /** Offset in the concatenated `wireBytes` where the compressed stream starts (after an upgrade). */
+  compressedFrom = -1;
 
   private constructor(sock: net.Socket) {
     this.raw = sock;
@@ -225,6 +227,7 @@ export class WireClient {
     this.#snappyDec = new SnappyFrameDecoder();
     this.#mode = 'snappy';
     const rest = this.#buf;
+    this.compressedFrom = this.#wireLength() - rest.length;
     this.#buf = Buffer.alloc(0);
     if (rest.length > 0) for (const p of this.#snappyDec.push(rest)) this.#append(p);
   }
@@ -241,8 +244,21 @@ export class WireClient {
     });
     this.#mode = 'deflate';
     const rest = this.#buf;
+    this.compressedFrom = this.#wireLength() - rest.length;
     this.#buf = Buffer.alloc(0);
     if (rest.length > 0) this.#inflater.write(rest);
+  }
+
+  /** Half-closes once everything written so far (compressed asynchronously with deflate) reached the socket. */
+  async endAfterWrites(): Promise<void> {
+    if (this.#deflater !== null) await new Promise<void>((r) => this.#deflater!.flush(zlib.constants.Z_SYNC_FLUSH, () => r()));
+    this.#sock.end();
+  }
+
+  #wireLength(): number {
+    let n = 0;
+    for (const b of this.wireBytes) n += b.length;
+    return n;
   }
 
   close(): void {

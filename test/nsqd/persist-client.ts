@@ -7,7 +7,9 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { FRAME_TYPE_ERROR, FRAME_TYPE_MESSAGE, FrameDecoder } from '../../src/protocol/frame.js';
+import { tempDir, type Daemon } from '../helpers/daemons.js';
 
 /** One delivered message as a consumer sees it. */
 export interface Received {
@@ -243,6 +245,18 @@ export function bodiesDigest(bodies: Buffer[]): string {
   return outer.digest('hex');
 }
 
+/** The original's data dir fixture: shared/ lies beside (or above) the repo; null if not found. */
+export function findFixture(): string | null {
+  for (const start of [process.cwd(), path.dirname(fileURLToPath(import.meta.url))]) {
+    for (let dir = start; ; dir = path.dirname(dir)) {
+      const candidate = path.join(dir, 'shared/fixtures/nsqd-1.3.0-datadir');
+      if (fs.existsSync(path.join(candidate, 'MANIFEST.json'))) return candidate;
+      if (path.dirname(dir) === dir) break;
+    }
+  }
+  return null;
+}
+
 /** Copies a (read-only) fixture dir into `dest`, making the copy writable. */
 export function copyDirWritable(src: string, dest: string): void {
   fs.mkdirSync(dest, { recursive: true });
@@ -261,6 +275,11 @@ export function queueFiles(dir: string, name: string): string[] {
     .sort();
 }
 
+/** Only the segment files of the disk queue `name` (the meta file comes and goes with syncs). */
+export function segmentFiles(dir: string, name: string): string[] {
+  return queueFiles(dir, name).filter((f) => /\.diskqueue\.\d+\.dat$/.test(f));
+}
+
 /** The three numbers of a disk queue meta file, or null when it does not exist. */
 export function readQueueMeta(dir: string, name: string): { depth: number; read: string; write: string } | null {
   let text: string;
@@ -271,4 +290,21 @@ export function readQueueMeta(dir: string, name: string): { depth: number; read:
   }
   const [depth, read, write] = text.split('\n');
   return { depth: Number(depth), read: read!, write: write! };
+}
+
+const scratch = new Set<string>();
+
+/** A temp dir removed by cleanup(). */
+export function scratchDir(prefix: string): string {
+  const dir = tempDir(prefix);
+  scratch.add(dir);
+  return dir;
+}
+
+/** Kills what is still running, then removes the daemons' data dirs and every scratch dir. */
+export async function cleanup(daemons: Daemon[]): Promise<void> {
+  for (const d of daemons) await d.kill();
+  for (const d of daemons) if (d.dataPath !== '') scratch.add(d.dataPath);
+  for (const dir of scratch) fs.rmSync(dir, { recursive: true, force: true });
+  scratch.clear();
 }

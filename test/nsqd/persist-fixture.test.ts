@@ -7,21 +7,9 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { startNsqd, tempDir, type Daemon } from '../helpers/daemons.js';
-import { bodiesDigest, consumeAll, copyDirWritable, eventually, httpOk, readQueueMeta, topicStats, type Received } from './persist-client.js';
+import { startNsqd, type Daemon } from '../helpers/daemons.js';
+import { bodiesDigest, cleanup, consumeAll, copyDirWritable, eventually, findFixture, httpOk, readQueueMeta, type Received, scratchDir, topicStats } from './persist-client.js';
 
-/** shared/ lies beside (or above) the repo: look upwards from the working dir and from this file. */
-function findFixture(): string | null {
-  for (const start of [process.cwd(), path.dirname(fileURLToPath(import.meta.url))]) {
-    for (let dir = start; ; dir = path.dirname(dir)) {
-      const candidate = path.join(dir, 'shared/fixtures/nsqd-1.3.0-datadir');
-      if (fs.existsSync(path.join(candidate, 'MANIFEST.json'))) return candidate;
-      if (path.dirname(dir) === dir) break;
-    }
-  }
-  return null;
-}
 const FIXTURE = findFixture();
 
 interface Expect {
@@ -36,9 +24,7 @@ interface Manifest {
 
 const manifest = FIXTURE === null ? null : (JSON.parse(fs.readFileSync(path.join(FIXTURE, 'MANIFEST.json'), 'utf8')) as Manifest);
 const daemons: Daemon[] = [];
-after(async () => {
-  for (const d of daemons) await d.kill();
-});
+after(() => cleanup(daemons));
 
 function manifestOrThrow(): Manifest {
   if (manifest === null) throw new Error('no fixture');
@@ -59,7 +45,7 @@ function attemptsHistogram(messages: Received[]): Record<number, number> {
 
 test('original 1.3.0 data dir: every channel delivers what MANIFEST.json expects', { skip: FIXTURE === null && 'fixture not found' }, async () => {
   const manifest = manifestOrThrow();
-  const dataPath = path.join(tempDir('tsnsq-persist-fixture-'), 'data');
+  const dataPath = path.join(scratchDir('tsnsq-persist-fixture-'), 'data');
   copyDirWritable(path.join(FIXTURE!, 'data'), dataPath);
   const originalMd = JSON.parse(fs.readFileSync(path.join(dataPath, 'nsqd.dat'), 'utf8')) as { topics: { name: string; paused: boolean; channels: { name: string; paused: boolean }[] | null }[] };
 

@@ -6,13 +6,12 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, test } from 'node:test';
-import { startNsqd, tempDir, type Daemon } from '../helpers/daemons.js';
-import { createChannel, eventually, httpOk, NsqConn, topicStats } from './persist-client.js';
+import { startNsqd, type Daemon } from '../helpers/daemons.js';
+import { decodeMetadata, encodeMetadata } from '../../src/nsqd/metadata.js';
+import { cleanup, createChannel, eventually, findFixture, httpOk, NsqConn, scratchDir, topicStats } from './persist-client.js';
 
 const daemons: Daemon[] = [];
-after(async () => {
-  for (const d of daemons) await d.kill();
-});
+after(() => cleanup(daemons));
 
 interface Md {
   topics: { name: string; paused: boolean; channels: { name: string; paused: boolean }[] | null }[];
@@ -34,8 +33,10 @@ test('nsqd.dat follows creation, deletion and pausing, and survives a restart', 
   const d = await startNsqd();
   daemons.push(d);
   const file = path.join(d.dataPath, 'nsqd.dat');
-  // Written at start-up already.
-  assert.equal(fs.readFileSync(file, 'utf8'), '{"topics":[],"version":"1.3.0"}');
+  // Written at start-up already (right after the ports are logged, so wait for it).
+  await eventually(() => fs.existsSync(file), 3000, 'nsqd.dat');
+  // Go's json.Marshal writes the empty topic list (a nil slice) as null.
+  assert.equal(fs.readFileSync(file, 'utf8'), '{"topics":null,"version":"1.3.0"}');
   assert.equal(fs.statSync(file).mode & 0o777, 0o600);
 
   await createChannel(d.httpPort, 'alpha', 'a1');
@@ -50,10 +51,21 @@ test('nsqd.dat follows creation, deletion and pausing, and survives a restart', 
   await conn.pub('published', 'x');
   await conn.sub('subbed', 'ch');
 
-  const inode = fs.statSync(file).ino;
-  await httpOk(d.httpPort, '/topic/pause?topic=bare');
-  // Pausing persists synchronously, by replacing the file (a new inode, no temp file left).
-  assert.notEqual(fs.statSync(file).ino, inode);
+  // Pausing persists before answering, and replaces the file instead of rewriting it in place:
+  // a descriptor opened on the old file still reads the old content.
+  await eventually(() => readMd(d.dataPath).topics.some((t) => t.name === 'subbed' && t.channels !== null));
+  const oldFd = fs.openSync(file, 'r');
+  try {
+    const before = fs.readFileSync(oldFd, 'utf8');
+    await httpOk(d.httpPort, '/topic/pause?topic=bare');
+    assert.equal(readMd(d.dataPath).topics.find((t) => t.name === 'bare')!.paused, true);
+    assert.equal(fs.readSync(oldFd, Buffer.alloc(1), 0, 1, 0), 1);
+    const viaOldFd = Buffer.alloc(before.length + 64);
+    const n = fs.readSync(oldFd, viaOldFd, 0, viaOldFd.length, 0);
+    assert.equal(viaOldFd.toString('utf8', 0, n), before);
+  } finally {
+    fs.closeSync(oldFd);
+  }
   await httpOk(d.httpPort, '/channel/pause?topic=alpha&channel=a2');
   await httpOk(d.httpPort, '/channel/delete?topic=alpha&channel=gone');
   await httpOk(d.httpPort, '/topic/delete?topic=doomed');
@@ -109,20 +121,31 @@ test('nsqd.dat follows creation, deletion and pausing, and survives a restart', 
 });
 
 test('an unparsable nsqd.dat is fatal at start-up', async () => {
-  const dataPath = tempDir('tsnsq-persist-md-');
+  const dataPath = scratchDir('tsnsq-persist-md-');
   fs.writeFileSync(path.join(dataPath, 'nsqd.dat'), '{"topics":[{"name":');
-  await assert.rejects(startNsqd([], dataPath), (err: Error) => {
-    assert.match(err.message, /exited early \(1\)/);
-    const file = path.join(dataPath, 'nsqd.dat');
-    assert.ok(err.message.includes(`FATAL: failed to load metadata - failed to parse metadata in ${file} - `), err.message);
-    return true;
-  });
+  // The listeners are bound before the metadata is read (as in the original), so the daemon may
+  // get as far as logging its ports before it exits.
+  let logs: string;
+  try {
+    const d = await startNsqd([], dataPath);
+    daemons.push(d);
+    const code = await new Promise<number | null>((resolve) =>
+      d.proc.exitCode !== null ? resolve(d.proc.exitCode) : d.proc.once('exit', (c) => resolve(c)),
+    );
+    assert.equal(code, 1);
+    logs = d.logs();
+  } catch (err) {
+    assert.match((err as Error).message, /exited early \(1\)/);
+    logs = (err as Error).message;
+  }
+  const file = path.join(dataPath, 'nsqd.dat');
+  assert.ok(logs.includes(`FATAL: failed to load metadata - failed to parse metadata in ${file} - `), logs);
   // The broken file is left alone for the operator.
   assert.equal(fs.readFileSync(path.join(dataPath, 'nsqd.dat'), 'utf8'), '{"topics":[{"name":');
 });
 
 test('a missing nsqd.dat is a fresh start; invalid names in it are skipped', async () => {
-  const dataPath = tempDir('tsnsq-persist-md-');
+  const dataPath = scratchDir('tsnsq-persist-md-');
   fs.writeFileSync(
     path.join(dataPath, 'nsqd.dat'),
     JSON.stringify({ topics: [{ name: 'bad topic!', paused: false, channels: null }, { name: 'ok', paused: false, channels: [{ name: 'bad ch!', paused: false }, { name: 'c', paused: true }] }], version: '0.3.8' }),
@@ -136,4 +159,31 @@ test('a missing nsqd.dat is a fresh start; invalid names in it are skipped', asy
   // Rewritten right after loading, without the invalid entries and with our version.
   assert.deepEqual(readMd(dataPath), { topics: [{ name: 'ok', paused: false, channels: [{ name: 'c', paused: true }] }], version: '1.3.0' });
   assert.equal(await d.stop(), 0);
+});
+
+test('encode/decode: byte-identical round trip of the original\'s nsqd.dat, Go-like strictness', () => {
+  const fixture = findFixture();
+  if (fixture !== null) {
+    const text = fs.readFileSync(path.join(fixture, 'data', 'nsqd.dat'), 'utf8');
+    assert.equal(encodeMetadata(decodeMetadata(text)), text);
+  }
+  assert.equal(encodeMetadata({ topics: [], version: '1.3.0' }), '{"topics":null,"version":"1.3.0"}');
+  assert.equal(
+    encodeMetadata({ topics: [{ name: 't', paused: true, channels: [] }], version: '1.3.0' }),
+    '{"topics":[{"name":"t","paused":true,"channels":null}],"version":"1.3.0"}',
+  );
+  // null means the zero value; unknown keys are ignored.
+  assert.deepEqual(decodeMetadata('null'), { topics: [], version: '' });
+  assert.deepEqual(decodeMetadata('{"topics":null,"extra":1}'), { topics: [], version: '' });
+  assert.deepEqual(decodeMetadata('{"topics":[{"name":"a","channels":[{"name":"c","paused":null}]}]}'), {
+    topics: [{ name: 'a', paused: false, channels: [{ name: 'c', paused: false }] }],
+    version: '',
+  });
+  // A wrong JSON type is an error, not a silently dropped entry.
+  assert.throws(() => decodeMetadata('[]'), /json: cannot unmarshal array into Go value of type nsqd.Metadata/);
+  assert.throws(() => decodeMetadata('{"topics":{}}'), /cannot unmarshal object into Go struct field Metadata.topics/);
+  assert.throws(() => decodeMetadata('{"topics":[{"name":5}]}'), /cannot unmarshal number into Go struct field TopicMetadata.topics.name of type string/);
+  assert.throws(() => decodeMetadata('{"topics":[{"name":"a","paused":"yes"}]}'), /TopicMetadata.topics.paused of type bool/);
+  assert.throws(() => decodeMetadata('{"topics":[{"name":"a","channels":[{"name":1}]}]}'), /ChannelMetadata.topics.channels.name/);
+  assert.throws(() => decodeMetadata('{"topics":[]'), SyntaxError);
 });

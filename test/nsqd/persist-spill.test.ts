@@ -8,12 +8,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, test } from 'node:test';
 import { startNsqd, type Daemon } from '../helpers/daemons.js';
-import { channelStats, consumeAll, createChannel, eventually, httpOk, NsqConn, queueFiles, readQueueMeta, topicStats } from './persist-client.js';
+import { channelStats, cleanup, consumeAll, createChannel, eventually, httpOk, NsqConn, queueFiles, readQueueMeta, segmentFiles, topicStats } from './persist-client.js';
 
 const daemons: Daemon[] = [];
-after(async () => {
-  for (const d of daemons) await d.kill();
-});
+after(() => cleanup(daemons));
 
 async function publish(conn: NsqConn, topic: string, bodies: string[]): Promise<void> {
   await Promise.all(bodies.map((b) => conn.pub(topic, b)));
@@ -40,9 +38,9 @@ test('messages past --mem-queue-size spill to disk and are delivered back from i
   // Topic without channels: its own queue spills the same way.
   assert.equal(s.get('backlog')!.depth, 25);
   assert.equal(s.get('backlog')!.backend_depth, 15);
-  assert.deepEqual(queueFiles(d.dataPath, 'spill:c'), ['spill:c.diskqueue.000000.dat']);
+  assert.deepEqual(segmentFiles(d.dataPath, 'spill:c'), ['spill:c.diskqueue.000000.dat']);
   assert.equal(fs.statSync(path.join(d.dataPath, 'spill:c.diskqueue.000000.dat')).size, 90 * (4 + 26 + 10));
-  assert.deepEqual(queueFiles(d.dataPath, 'backlog'), ['backlog.diskqueue.000000.dat']);
+  assert.deepEqual(segmentFiles(d.dataPath, 'backlog'), ['backlog.diskqueue.000000.dat']);
 
   const { conn, messages } = await consumeAll(d.tcpPort, 'spill', 'c', 100);
   assert.deepEqual(messages.map((m) => m.body.toString()).sort(), bodies);

@@ -94,6 +94,7 @@ describe('TLS upgrade, policy none', () => {
     assert.equal(consumer.tls_version, 'TLS1.3');
     assert.match(consumer.tls_cipher_suite as string, /^TLS_(AES_\d+_GCM_SHA\d+|CHACHA20_POLY1305_SHA256)$/);
     assert.equal(consumer.tls_negotiated_protocol, '');
+    assert.equal(consumer.tls_negotiated_protocol_is_mutual, true);
     const producer = clients.find((x) => x.pub_counts !== undefined)!;
     assert.equal(producer.tls, true);
     c.close();
@@ -122,6 +123,7 @@ describe('TLS upgrade, policy none', () => {
     assert.ok(p);
     assert.equal(p.tls_cipher_suite, '');
     assert.equal(p.tls_version, '');
+    assert.equal(p.tls_negotiated_protocol_is_mutual, false);
     c.close();
   });
 

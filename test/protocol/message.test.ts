@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { decodeMessage, Message, MessageDecodeError, MESSAGE_HEADER_SIZE, nowTimestamp } from '../../src/protocol/message.js';
+
+/** The message payload (tcp-protocol.md §3): `[int64 ts ns][uint16 attempts][16-byte id][body]`. */
+describe('message codec', () => {
+  const ID = '0123456789abcdef';
+
+  it('encodes exact bytes', () => {
+    // ts = 0x0123456789abcdef ns, attempts 258
+    const m = new Message(ID, Buffer.from('hi'), 0x01234567, 0x89abcdef, 258);
+    assert.equal(m.encode().toString('hex'), '0123456789abcdef' + '0102' + Buffer.from(ID).toString('hex') + '6869');
+    assert.equal(m.encodedSize(), MESSAGE_HEADER_SIZE + 2);
+    assert.equal(MESSAGE_HEADER_SIZE, 26);
+  });
+
+  it('writes at an offset and returns the end', () => {
+    const m = new Message(ID, Buffer.from('xyz'), 1, 2, 3);
+    const buf = Buffer.alloc(40, 0xee);
+    assert.equal(m.writeTo(buf, 5), 5 + 29);
+    assert.equal(buf.subarray(5, 34).toString('hex'), m.encode().toString('hex'));
+    assert.equal(buf[4], 0xee);
+    assert.equal(buf[34], 0xee);
+  });
+
+  it('round-trips through decode, with the body as a view', () => {
+    const m = new Message(ID, Buffer.from([0, 1, 2, 255]), 0xfedcba98, 0x76543210, 65535);
+    const bytes = m.encode();
+    const d = decodeMessage(bytes);
+    assert.equal(d.id, ID);
+    assert.equal(d.tsHi, 0xfedcba98);
+    assert.equal(d.tsLo, 0x76543210);
+    assert.equal(d.attempts, 65535);
+    assert.deepEqual(d.body, Buffer.from([0, 1, 2, 255]));
+    assert.equal(d.body.buffer, bytes.buffer);
+    assert.equal(d.encode().toString('hex'), bytes.toString('hex'));
+  });
+
+  it('decodes a header-only payload (empty body) and rejects anything shorter', () => {
+    const m = decodeMessage(new Message(ID, Buffer.alloc(0), 0, 0, 1).encode());
+    assert.equal(m.body.length, 0);
+    assert.throws(() => decodeMessage(Buffer.alloc(25)), MessageDecodeError);
+    assert.throws(() => decodeMessage(Buffer.alloc(0)), /not enough data to decode valid message \(0 < 26\)/);
+  });
+
+  it('wraps attempts at 65536 on the wire', () => {
+    const m = new Message(ID, Buffer.from('a'), 0, 0, 65536);
+    assert.equal(decodeMessage(m.encode()).attempts, 0);
+    m.attempts = 65537;
+    assert.equal(decodeMessage(m.encode()).attempts, 1);
+  });
+
+  it('copies keep id, body, timestamp and deferral but not delivery state', () => {
+    const m = new Message(ID, Buffer.from('a'), 7, 8, 2);
+    m.deferMs = 500;
+    m.clientId = 9;
+    m.heapIndex = 3;
+    const c = m.copy();
+    assert.equal(c.id, ID);
+    assert.equal(c.body, m.body);
+    assert.equal(c.tsHi, 7);
+    assert.equal(c.tsLo, 8);
+    assert.equal(c.attempts, 2);
+    assert.equal(c.deferMs, 500);
+    assert.equal(c.clientId, 0);
+    assert.equal(c.heapIndex, -1);
+  });
+
+  it('timestamps are the wall clock in ns, as int64 halves', () => {
+    const [hi, lo] = nowTimestamp();
+    const ns = hi * 4294967296 + lo;
+    assert.ok(Math.abs(ns / 1e6 - Date.now()) < 1000, `${ns}`);
+    assert.ok(lo >= 0 && lo < 4294967296 && Number.isInteger(lo));
+    const m = new Message(ID, Buffer.alloc(0), hi, lo);
+    const back = m.encode().readBigInt64BE(0);
+    assert.ok(Math.abs(Number(back) - ns) < 1024);
+    assert.equal(m.timestampNs(), ns);
+  });
+});
