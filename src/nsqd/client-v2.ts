@@ -521,15 +521,22 @@ export class ClientV2 implements Consumer, Flushable {
     this.#attach(sock);
     sock.off('data', this.#onSocketData);
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new ProtocolError('E_IDENTIFY_FAILED', 'IDENTIFY failed TLS handshake timeout')), TLS_HANDSHAKE_TIMEOUT);
+      const fail = (text: string) => {
+        clearTimeout(timer);
+        reject(new ProtocolError('E_IDENTIFY_FAILED', `IDENTIFY failed ${text}`));
+      };
+      // Nothing can be sent to a peer that never finished the handshake, and a graceful end
+      // would wait for it forever: drop the connection (upstream's 5 s deadline).
+      const timer = setTimeout(() => {
+        sock.destroy();
+        fail('TLS handshake timeout');
+      }, TLS_HANDSHAKE_TIMEOUT);
       sock.once('secure', () => {
         clearTimeout(timer);
         resolve();
       });
-      sock.once('error', (err) => {
-        clearTimeout(timer);
-        reject(new ProtocolError('E_IDENTIFY_FAILED', `IDENTIFY failed ${err.message}`));
-      });
+      sock.once('error', (err) => fail(err.message));
+      sock.once('close', () => fail('connection closed during TLS handshake'));
     });
     // A standalone TLSSocket does not enforce rejectUnauthorized the way tls.Server does: a
     // certificate that fails verification still completes the handshake, so check it here.

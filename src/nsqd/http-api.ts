@@ -86,6 +86,15 @@ function existingChannel(topic: Topic, name: string): Channel {
   return ch;
 }
 
+/** A failed body read (client abort, bad chunking) is upstream's plain 500, not a handler panic. */
+async function readBody(ctx: HttpContext, limit: number): Promise<{ body: Buffer; tooBig: boolean }> {
+  try {
+    return await ctx.readBody(limit);
+  } catch {
+    throw err(500, 'INTERNAL_ERROR');
+  }
+}
+
 async function waitReady(nsqd: Nsqd, topic: Topic): Promise<void> {
   const ready = nsqd.topicReady(topic);
   if (ready !== null) await ready;
@@ -192,7 +201,7 @@ function register(r: Router, nsqd: Nsqd): void {
     '/pub',
     async (ctx) => {
       if (contentLength(ctx) > o.maxMsgSize) throw err(413, 'MSG_TOO_BIG');
-      const { body, tooBig } = await ctx.readBody(o.maxMsgSize);
+      const { body, tooBig } = await readBody(ctx, o.maxMsgSize);
       if (tooBig) throw err(413, 'MSG_TOO_BIG');
       if (body.length === 0) throw err(400, 'MSG_EMPTY');
       const name = topicArg(ctx);
@@ -222,7 +231,7 @@ function register(r: Router, nsqd: Nsqd): void {
       const topic = nsqd.getTopic(name);
       const b = ctx.query().get('binary');
       const binary = !(b === undefined || b === 'false' || b === '0');
-      const { body, tooBig } = await ctx.readBody(o.maxBodySize);
+      const { body, tooBig } = await readBody(ctx, o.maxBodySize);
       let bodies: Buffer[];
       if (binary) {
         if (tooBig) throw err(413, 'BODY_TOO_BIG');
@@ -300,7 +309,7 @@ function register(r: Router, nsqd: Nsqd): void {
 
   r.put('/config/:opt', async (ctx) => {
     const opt = ctx.params.opt!;
-    const { body, tooBig } = await ctx.readBody(o.maxMsgSize);
+    const { body, tooBig } = await readBody(ctx, o.maxMsgSize);
     if (tooBig || body.length === 0) throw err(413, 'INVALID_VALUE');
     switch (opt) {
       case 'nsqlookupd_tcp_addresses': {

@@ -148,6 +148,11 @@ export class Nsqd implements NsqdContext {
         snapshot: () =>
           [...this.#topics.values()].map((t) => ({ topic: t.name, channels: t.channels().map((c) => c.name) })),
         logger: this.logger,
+        // As the original: lookupd responses are bounded by --max-body-size, and the /channels
+        // query uses the --http-client-* timeouts (a hung lookupd delays a new topic's first PUB).
+        maxBodySize: o.maxBodySize,
+        httpConnectTimeoutMs: o.httpClientConnectTimeout,
+        httpRequestTimeoutMs: o.httpClientRequestTimeout,
       });
       this.#lookup.start();
       if (o.statsdAddress !== '') {
@@ -322,7 +327,14 @@ export class Nsqd implements NsqdContext {
   /** A topic new on this node starts with the channels the cluster already has for it. */
   #learnClusterChannels(t: Topic): void {
     const lookup = this.#lookup;
-    if (lookup === null || lookup.lookupdHttpAddresses().length === 0) return;
+    if (lookup === null) return;
+    if (lookup.lookupdHttpAddresses().length === 0) {
+      // No lookupd has answered IDENTIFY yet: the topic may miss channels that exist elsewhere.
+      if (lookup.addresses().length > 0) {
+        this.logger.error(`no available nsqlookupd to query for channels to pre-create for topic ${t.name}`);
+      }
+      return;
+    }
     const p = lookup
       .channelsForTopic(t.name)
       .then((names) => {

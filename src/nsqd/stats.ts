@@ -8,11 +8,11 @@ import type { Nsqd } from './nsqd.js';
 import type { StatsSnapshot } from './stats-snapshot.js';
 import type { Topic } from './topic.js';
 
-/**
- * /stats (nsqd-http.md §3.7): one collection pass builds the JSON objects in the original's key
- * order; the text layout is rendered from those same objects (as upstream prints its stats
- * structs), so both formats always agree. Built on demand; nothing is kept per request.
- */
+// /stats (nsqd-http.md §3.7): one collection pass builds the JSON objects in the original's key
+// order; the text layout is rendered from those same objects (as upstream prints its stats
+// structs), so both formats always agree. Built on demand; nothing is kept per request.
+
+/** The /stats query: `topic`/`channel` select (undefined or '' = all), the flags drop sections. */
 export interface StatsFilter {
   topic?: string;
   channel?: string;

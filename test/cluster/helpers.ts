@@ -71,7 +71,7 @@ export function normalizeProducers(producers: Array<Record<string, unknown>>): A
       if (typeof p.remote_address !== 'string' || !/^127\.0\.0\.1:\d+$/.test(p.remote_address)) {
         throw new Error(`bad remote_address ${JSON.stringify(p.remote_address)}`);
       }
-      return { ...p, remote_address: '<any>' };
+      return { ...p, remote_address: '<any>' } as Record<string, unknown>;
     })
     .sort((a, b) => (a.tcp_port as number) - (b.tcp_port as number));
 }

@@ -2,11 +2,7 @@ import * as net from 'node:net';
 import { FrameDecoder, FRAME_TYPE_ERROR, FRAME_TYPE_MESSAGE, FRAME_TYPE_RESPONSE } from '../../src/protocol/frame.js';
 import { decodeMessage, type Message } from '../../src/protocol/message.js';
 
-/**
- * A raw protocol V2 client for integration tests: writes exactly the bytes a test gives it and
- * hands back server frames one by one (decoded with the production FrameDecoder), each wait
- * bounded by a timeout so a missing frame fails the test instead of hanging it.
- */
+/** One server frame as received (data copied out of the decoder's buffer). */
 export interface RawFrame {
   type: number;
   data: Buffer;
@@ -16,6 +12,11 @@ export { FRAME_TYPE_ERROR, FRAME_TYPE_MESSAGE, FRAME_TYPE_RESPONSE };
 
 const DEFAULT_TIMEOUT = 3000;
 
+/**
+ * A raw protocol V2 client for integration tests: writes exactly the bytes a test gives it and
+ * hands back server frames one by one (decoded with the production FrameDecoder), each wait
+ * bounded by a timeout so a missing frame fails the test instead of hanging it.
+ */
 export class RawClient {
   readonly sock: net.Socket;
   readonly #decoder = new FrameDecoder();
@@ -230,6 +231,7 @@ export async function nsqdStats(httpPort: number, topic?: string): Promise<NsqdS
   return (await res.json()) as NsqdStats;
 }
 
+/** The parts of nsqd's /stats JSON these tests read. */
 export interface NsqdStats {
   topics: null | Array<{
     topic_name: string;

@@ -87,6 +87,15 @@ export class WireClient {
   };
 
   #onClose = (): void => {
+    // Inflated bytes arrive asynchronously: deliver what zlib still holds before reporting the close.
+    if (this.#inflater !== null && !this.#inflater.destroyed) {
+      this.#inflater.flush(zlib.constants.Z_SYNC_FLUSH, () => this.#markClosed());
+      return;
+    }
+    this.#markClosed();
+  };
+
+  #markClosed = (): void => {
     this.#closed = true;
     this.#signal();
     for (const w of this.#closeWaiters.splice(0)) w();

@@ -211,6 +211,7 @@ describe('AUTH with --auth-http-address', () => {
       await c.waitClosed();
     }
     // Details are logged, never sent to the client.
+    for (let i = 0; i < 50 && !/got response 500/.test(d.logs()); i++) await new Promise((r) => setTimeout(r, 20));
     assert.match(d.logs(), /got response 500/);
   });
 

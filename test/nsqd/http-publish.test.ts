@@ -179,6 +179,11 @@ describe('nsqd HTTP publish API (real nsqd)', () => {
     // a line of exactly max-msg-size is fine
     assertV1Text(await post(port, '/mpub?topic=mpub_text', `${'m'.repeat(MAX_MSG)}\nn`), 'OK');
     assert.deepEqual((await bodies(c, 2)).map((b) => b.length), [MAX_MSG, 1]);
+    // /mpub has no defer in this code: the parameter is ignored, even when invalid
+    assertV1Text(await post(port, '/mpub?topic=mpub_text&defer=60000', 'd1\nd2'), 'OK');
+    assertV1Text(await post(port, '/mpub?topic=mpub_text&defer=abc', 'd3'), 'OK');
+    assert.deepEqual(await bodies(c, 3), ['d1', 'd2', 'd3']);
+    assert.equal(channelOf(await statsJson(port), 'mpub_text', 'c')?.deferred_count, 0);
     // an empty or blank body queues nothing and still answers OK
     assertV1Text(await post(port, '/mpub?topic=mpub_blank', ''), 'OK');
     assertV1Text(await post(port, '/mpub?topic=mpub_blank', '\n\n\n'), 'OK');

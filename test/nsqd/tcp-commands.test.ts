@@ -113,6 +113,14 @@ describe('IDENTIFY', () => {
     assert.equal(r.output_buffer_timeout, 0);
   });
 
+  it('does not grant tls_v1 on a server without TLS: the connection stays plaintext', async () => {
+    const c = await connect();
+    c.identify({ feature_negotiation: true, tls_v1: true });
+    const r = JSON.parse((await c.readText())[1]) as Record<string, unknown>;
+    assert.equal(r.tls_v1, false);
+    await c.expectOpen();
+  });
+
   it('stores client_id, hostname and user_agent (seen in /stats), keys case-insensitive', async () => {
     const topic = uniq('ident');
     const c = await connect();

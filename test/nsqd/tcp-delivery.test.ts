@@ -295,11 +295,14 @@ describe('FIN, REQ, TOUCH', () => {
   });
 
   it('caps TOUCH at delivery + --max-msg-timeout; a later TOUCH fails once the message timed out', async () => {
-    const d = await startNsqd(['--max-msg-timeout=1500ms']);
+    const d = await startNsqd(['--msg-timeout=1s', '--max-msg-timeout=1500ms']);
     const c = await RawClient.connect(d.tcpPort);
     try {
-      c.identify({ msg_timeout: 1000 });
-      await c.expectResponse('OK');
+      // No msg_timeout in IDENTIFY: the connection gets --msg-timeout.
+      c.identify({ feature_negotiation: true });
+      const reply = JSON.parse((await c.readText())[1]) as Record<string, unknown>;
+      assert.equal(reply.msg_timeout, 1000);
+      assert.equal(reply.max_msg_timeout, 1500);
       c.send('SUB capped ch');
       await c.expectResponse('OK');
       c.send('RDY 1');
@@ -445,6 +448,26 @@ describe('limits and lifetimes', () => {
       const topics = (await nsqdStats(nsqd.httpPort)).topics ?? [];
       return !topics.some((t) => t.topic_name === topic) && topics.find((t) => t.topic_name === durable)?.channels.length === 0;
     }, 3000, 'ephemeral channel and topic deleted');
+  });
+
+  it('closes subscribed sockets without an error frame when their channel is deleted', async () => {
+    const topic = uniq('chdel');
+    const c = await consumer(topic, 'ch', { rdy: 1 });
+    const res = await fetch(`http://127.0.0.1:${nsqd.httpPort}/channel/delete?topic=${topic}&channel=ch`, { method: 'POST' });
+    assert.equal(res.status, 200);
+    await c.waitClosed();
+    assert.equal(c.pending(), 0);
+  });
+
+  it('holds deliveries while the channel is paused and resumes on unpause', async () => {
+    const topic = uniq('pause');
+    const c = await consumer(topic, 'ch', { rdy: 5 });
+    const post = (path: string) => fetch(`http://127.0.0.1:${nsqd.httpPort}${path}?topic=${topic}&channel=ch`, { method: 'POST' });
+    assert.equal((await post('/channel/pause')).status, 200);
+    await publish(topic, 'held');
+    await c.expectSilence(200);
+    assert.equal((await post('/channel/unpause')).status, 200);
+    assert.equal(body(await c.readMessage()), 'held');
   });
 
   it('keeps an ephemeral channel that never had a client', async () => {
