@@ -247,6 +247,9 @@ class Context implements HttpContext {
       req.on('end', onEnd);
       req.on('error', onError);
       req.on('aborted', onAborted);
+      // Like Go's server, answer `Expect: 100-continue` only once the handler reads the body, so
+      // a request rejected on its headers (e.g. Content-Length too big) never uploads it.
+      if (/100-continue/i.test(req.headers.expect ?? '') && !this.res.headersSent) this.res.writeContinue();
     });
   }
 }

@@ -99,6 +99,8 @@ export class Nsqd implements NsqdContext {
       const api = createHttpApi(this);
       if (o.httpAddress !== '') {
         this.#httpServer = http.createServer(api.http);
+        // The router sends 100 Continue itself when a handler reads the body.
+        this.#httpServer.on('checkContinue', api.http);
         this.#httpPort = await listen(this.#httpServer, o.httpAddress);
       }
       if (this.#tlsOptions !== null && o.httpsAddress !== '') {
@@ -110,6 +112,7 @@ export class Nsqd implements NsqdContext {
           },
           api.https,
         );
+        this.#httpsServer.on('checkContinue', api.https);
         // `require` accepts any certificate but, like Go's RequireAnyClientCert, not none.
         if (o.tlsClientAuthPolicy === 'require') {
           this.#httpsServer.on('secureConnection', (s: tls.TLSSocket) => {

@@ -135,7 +135,7 @@ describe('a cluster of 2 nsqlookupd and 3 nsqd', () => {
 
   it('an nsqd that joins later is picked up by /lookup and by the polling Reader', async () => {
     assert.ok(reader !== null, 'needs the Reader of the previous test');
-    n3 = await startNsqd(lookupdArgs());
+    n3 = await startNsqd([...lookupdArgs(), '--topology-zone=zone-a', '--topology-region=region-1']);
     const before = reader.bodies.length;
     const bodies = Array.from({ length: 5 }, (_, i) => `n3-${i}`);
     await publish(n3, 't_read', bodies);
@@ -144,6 +144,9 @@ describe('a cluster of 2 nsqlookupd and 3 nsqd', () => {
     assert.ok(ch !== undefined, 'channel learned from the cluster');
     for (const l of lookupds()) {
       await eventually(async () => assert.deepEqual(await lookupPorts(l.httpPort, 't_read'), ports(n1, n2, n3!)));
+      const producers = normalizeProducers((await getJson(l.httpPort, '/lookup?topic=t_read')).producers);
+      const p3 = producers.find((p) => p.tcp_port === n3!.tcpPort);
+      assert.deepEqual(p3, { ...producerOf(n3), topology_zone: 'zone-a', topology_region: 'region-1' });
     }
     await eventually(() => assert.equal(reader!.bodies.length, before + 5), 15000);
     assert.deepEqual(reader.bodies.slice(before).sort(), bodies);
@@ -269,6 +272,24 @@ describe('a cluster of 2 nsqlookupd and 3 nsqd', () => {
     for (const l of lookupds()) {
       await eventually(async () => assert.ok(!(await getJson(l.httpPort, '/channels?topic=t_multi')).channels.includes('eph#ephemeral')));
       assert.equal((await getJson(l.httpPort, '/debug'))['channel:t_multi:eph#ephemeral'], undefined);
+    }
+
+    // An ephemeral topic goes away (on nsqd and, with its last producer, on lookupd) with its last channel.
+    const sub2 = await V2Client.connect(n1.tcpPort);
+    try {
+      sub2.send('SUB t_eph#ephemeral c#ephemeral');
+      await sub2.expectResponse('OK');
+      for (const l of lookupds()) {
+        await eventually(async () => assert.deepEqual(await lookupPorts(l.httpPort, 't_eph#ephemeral'), [n1.tcpPort]));
+        assert.deepEqual(await getJson(l.httpPort, '/channels?topic=t_eph%23ephemeral'), { channels: ['c#ephemeral'] });
+      }
+    } finally {
+      sub2.destroy();
+    }
+    for (const l of lookupds()) {
+      await eventually(async () => assert.equal((await get(l.httpPort, '/lookup?topic=t_eph%23ephemeral')).status, 404));
+      assert.ok(!(await getJson(l.httpPort, '/topics')).topics.includes('t_eph#ephemeral'));
+      assert.deepEqual(await getJson(l.httpPort, '/channels?topic=t_eph%23ephemeral'), { channels: [] });
     }
   });
 

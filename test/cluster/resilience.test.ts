@@ -40,6 +40,7 @@ describe('discovery when lookupd misbehaves', () => {
     await postOk(n.httpPort, '/channel/create?topic=t_early&channel=c');
     await publish(n, 't_early', ['m']);
     assert.equal(channelStats(await nsqdStats(n.httpPort, 't_early'), 't_early', 'c')?.depth, 1);
+    assert.match(n.logs(), /ERROR: no available nsqlookupd to query for channels to pre-create for topic t_early\n/);
 
     const l = track(await startNsqlookupd([`--tcp-address=127.0.0.1:${tcpPort}`, `--http-address=127.0.0.1:${httpPort}`]));
     // The next command (here a new topic) connects, identifies and registers all of it.
