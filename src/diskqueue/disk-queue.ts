@@ -78,6 +78,34 @@ function writeAll(fd: number, buf: Uint8Array, offset: number, length: number, p
   }
 }
 
+/**
+ * Records are appended to a per-queue pending buffer and written with one positional write per
+ * batch instead of one per record. Every queue with pending bytes is listed here; callers that
+ * acknowledge a publish call flushPendingWrites() first, so nothing is acknowledged before the
+ * kernel has it, and a microtask flushes whatever is left at the end of the current turn.
+ */
+const PENDING_CAP = 256 * 1024;
+let dirtyQueues: DiskQueue[] = [];
+let flushQueued = false;
+
+function flushAllQueued(): void {
+  flushQueued = false;
+  flushPendingWrites();
+}
+
+/** Writes every queue's pending records; returns the first error (already logged). */
+export function flushPendingWrites(): Error | null {
+  if (dirtyQueues.length === 0) return null;
+  const list = dirtyQueues;
+  dirtyQueues = [];
+  let first: Error | null = null;
+  for (const q of list) {
+    const err = q.flushPending();
+    if (err !== null) first ??= err;
+  }
+  return first;
+}
+
 /** The disk queue of one durable topic or channel. */
 export class DiskQueue implements BackendQueue {
   readonly name: string;
@@ -119,6 +147,12 @@ export class DiskQueue implements BackendQueue {
   #status: 'open' | 'closed' = 'open';
   #ticker: NodeJS.Timeout | null;
   readonly #writeBuf = Buffer.allocUnsafe(WRITE_BUF_BYTES);
+  // Records accepted by put() but not yet written (see flushPendingWrites).
+  #pend: Buffer | null = null;
+  #pendLen = 0;
+  #pendStart = 0;
+  #pendCount = 0;
+  #dirty = false;
   readonly #lenBuf = Buffer.allocUnsafe(4);
 
   constructor(opts: DiskQueueOptions) {
@@ -178,29 +212,92 @@ export class DiskQueue implements BackendQueue {
     const totalBytes = 4 + dataLen;
     // §4: roll over before writing, so a segment only exceeds the limit with a lone huge record.
     if (this.#writePos > 0 && this.#writePos + totalBytes > this.#maxBytesPerFile) {
+      const err = this.flushPending();
+      if (err !== null) throw err;
       if (this.#readFileNum === this.#writeFileNum) this.#maxBytesPerFileRead = this.#writePos;
       this.#writeFileNum++;
       this.#writePos = 0;
       this.#syncLogged();
       this.#closeWrite();
     }
-    this.#count++;
-    try {
-      this.#writeRecord(data, totalBytes);
-    } catch (err) {
-      // The next put reopens the file and overwrites any partial bytes at writePos.
-      this.#closeWrite();
-      throw err;
+    if (totalBytes > PENDING_CAP) {
+      const err = this.flushPending();
+      if (err !== null) throw err;
+      try {
+        this.#writeRecord(data, totalBytes);
+      } catch (e) {
+        // The next put reopens the file and overwrites any partial bytes at writePos.
+        this.#closeWrite();
+        throw e;
+      }
+    } else {
+      if (this.#pendLen + totalBytes > PENDING_CAP) {
+        const err = this.flushPending();
+        if (err !== null) throw err;
+      }
+      if (this.#pendLen === 0) this.#pendStart = this.#writePos;
+      const pend = (this.#pend ??= Buffer.allocUnsafe(PENDING_CAP));
+      pend.writeInt32BE(dataLen, this.#pendLen);
+      pend.set(data, this.#pendLen + 4);
+      this.#pendLen += totalBytes;
+      this.#pendCount++;
+      if (!this.#dirty) {
+        this.#dirty = true;
+        dirtyQueues.push(this);
+        if (!flushQueued) {
+          flushQueued = true;
+          queueMicrotask(flushAllQueued);
+        }
+      }
     }
+    this.#count++;
     this.#writePos += totalBytes;
     this.#depth++;
     if (this.#count >= this.#syncEvery) this.#needSync = true;
     if (this.#needSync) this.#syncLogged();
   }
 
+  /**
+   * Writes the pending records with one positional write. On failure they are dropped (the
+   * write position and depth roll back, as if never put) and the error is logged and returned.
+   */
+  flushPending(): Error | null {
+    this.#dirty = false;
+    if (this.#pendLen === 0) return null;
+    const len = this.#pendLen;
+    const start = this.#pendStart;
+    const count = this.#pendCount;
+    this.#pendLen = 0;
+    this.#pendCount = 0;
+    try {
+      if (this.#writeFd === null) {
+        const fn = this.#fileName(this.#writeFileNum);
+        this.#writeFd = fs.openSync(fn, O_RDWR | O_CREAT, 0o600);
+        this.#log.info(`${this.#prefix}: writeOne() opened ${fn}`);
+      }
+      writeAll(this.#writeFd, this.#pend!, 0, len, start);
+      return null;
+    } catch (e) {
+      this.#closeWrite();
+      this.#writePos = start;
+      this.#depth -= count;
+      const err = e instanceof Error ? e : new Error(String(e));
+      this.#log.error(`${this.#prefix} failed to write ${count} records - ${err.message}`);
+      return err;
+    }
+  }
+
+  #dropPending(): void {
+    if (this.#pendLen === 0) return;
+    this.#writePos = this.#pendStart;
+    this.#pendLen = 0;
+    this.#pendCount = 0;
+  }
+
   peek(): Buffer | null {
     if (this.#peeked !== null) return this.#peeked;
     if (this.#status !== 'open') return null;
+    if (this.#pendLen !== 0) this.flushPending();
     let rec: Buffer | null = null;
     while (rec === null && (this.#readFileNum < this.#writeFileNum || this.#readPos < this.#writePos)) {
       try {
@@ -279,6 +376,7 @@ export class DiskQueue implements BackendQueue {
 
   delete(): void {
     if (this.#status !== 'open') return;
+    this.#dropPending();
     this.#log.info(`${this.#prefix}: deleting`);
     this.#stop();
     this.#closeRead();
@@ -439,6 +537,7 @@ export class DiskQueue implements BackendQueue {
 
   /** §8: give up on the read segment, keep it as `.bad`, continue with the next one. */
   #handleReadError(): void {
+    this.flushPending();
     this.#closeRead();
     if (this.#readFileNum === this.#writeFileNum) {
       // The segment being written is unreadable: new records go to a fresh one.
@@ -494,6 +593,7 @@ export class DiskQueue implements BackendQueue {
 
   /** Deletes segments readFileNum..writeFileNum and restarts both ends on the next number. */
   #skipToNextRWFile(): Error | null {
+    this.#dropPending();
     this.#peeked = null;
     this.#closeRead();
     this.#closeWrite();
@@ -568,6 +668,8 @@ export class DiskQueue implements BackendQueue {
 
   /** fsync the write segment and persist the meta file (§6). Throws on failure. */
   #sync(): void {
+    const err = this.flushPending();
+    if (err !== null) throw err;
     if (this.#writeFd !== null) {
       try {
         fs.fsyncSync(this.#writeFd);

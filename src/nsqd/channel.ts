@@ -87,7 +87,7 @@ export class Channel {
   // ---- producers side -------------------------------------------------------------------
 
   /** Queue a message (memory if room, else disk) and deliver what can be delivered. */
-  putMessage(m: Message): void {
+  putMessage(m: Message, pump = true): void {
     if (this.#exiting) return;
     if (this.#memCap === 0 && this.ephemeral) {
       // Go's unbuffered channel: an ephemeral channel without a memory queue hands the message
@@ -100,7 +100,7 @@ export class Channel {
     }
     this.#put(m);
     this.messageCount++;
-    if (this.#consumers.length !== 0) this.pump();
+    if (pump && this.#consumers.length !== 0) this.pump();
   }
 
   /** Hold a message back for `delayMs` before it becomes deliverable (DPUB, REQ with delay). */

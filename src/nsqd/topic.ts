@@ -1,4 +1,5 @@
 import type { BackendQueue } from '../diskqueue/backend-queue.js';
+import { flushPendingWrites } from '../diskqueue/disk-queue.js';
 import { Deque } from '../lib/deque.js';
 import { decodeMessage, Message } from '../protocol/message.js';
 import { isEphemeral } from '../protocol/names.js';
@@ -75,24 +76,38 @@ export class Topic {
   /** Accept one message; throws PutError when it cannot be stored. */
   putMessage(m: Message): void {
     if (this.#exiting) throw new PutError('exiting');
-    this.#put(m);
+    this.#put(m, true);
     this.messageCount++;
     this.messageBytes += m.body.length;
+    this.#flushWrites();
   }
 
   /** Accept a batch in order (validation already done by the caller). */
   putMessages(ms: Message[]): void {
     if (this.#exiting) throw new PutError('exiting');
     for (const m of ms) {
-      this.#put(m);
+      this.#put(m, false);
       this.messageCount++;
       this.messageBytes += m.body.length;
     }
+    // One delivery pass per channel for the whole batch, so disk-backed channels write and read
+    // the batch with one system call each.
+    for (const ch of this.#channelList) ch.pump();
+    this.#flushWrites();
   }
 
-  #put(m: Message): void {
+  /** Disk writes are batched (flushPendingWrites): a publish is acknowledged only once they are done. */
+  #flushWrites(): void {
+    const err = flushPendingWrites();
+    if (err !== null) {
+      this.#ctx.setHealth(err);
+      throw new PutError(err.message);
+    }
+  }
+
+  #put(m: Message, pump: boolean): void {
     if (this.#channelList.length !== 0 && !this.paused && this.#mem.length === 0 && !this.#diskHasData()) {
-      this.#fanOut(m);
+      this.#fanOut(m, pump);
       return;
     }
     if ((this.#memCap > 0 || this.ephemeral || m.deferMs > 0) && this.#mem.length < this.#memCap) {
@@ -109,13 +124,13 @@ export class Topic {
     this.#scheduleDrain();
   }
 
-  #fanOut(m: Message): void {
+  #fanOut(m: Message, pump: boolean): void {
     const list = this.#channelList;
     const last = list.length - 1;
     for (let i = 0; i <= last; i++) {
       const copy = i === last ? m : m.copy();
       if (m.deferMs > 0) list[i]!.putMessageDeferred(copy, m.deferMs);
-      else list[i]!.putMessage(copy);
+      else list[i]!.putMessage(copy, pump);
     }
   }
 
@@ -128,13 +143,21 @@ export class Topic {
   /** Moves a batch of the topic's backlog to its channels; reschedules itself while any is left. */
   #drain(): void {
     this.#drainScheduled = false;
+    let more = true;
     for (let i = 0; i < DRAIN_BATCH; i++) {
-      if (this.#channelList.length === 0 || this.paused || this.#exiting) return;
+      if (this.#channelList.length === 0 || this.paused || this.#exiting) {
+        more = false;
+        break;
+      }
       const m = this.#take();
-      if (m === undefined) return;
-      this.#fanOut(m);
+      if (m === undefined) {
+        more = false;
+        break;
+      }
+      this.#fanOut(m, false);
     }
-    this.#scheduleDrain();
+    for (const ch of this.#channelList) ch.pump();
+    if (more) this.#scheduleDrain();
   }
 
   /**

@@ -3,11 +3,7 @@ import * as tls from 'node:tls';
 import * as zlib from 'node:zlib';
 import { SnappyFrameDecoder, SnappyFrameEncoder } from '../../src/protocol/snappy-stream.js';
 
-/**
- * A raw protocol V2 client for tests of the connection upgrades (TLS, snappy, deflate): it writes
- * commands byte by byte and reads frames lazily, so the bytes that follow an upgrade's `OK` can be
- * handed to the next decoding layer exactly as a real client must do it.
- */
+/** One server frame as read by WireClient (data copied). */
 export interface WireFrame {
   type: number;
   data: Buffer;
@@ -19,6 +15,11 @@ export const FRAME_MESSAGE = 2;
 
 type Mode = 'plain' | 'snappy' | 'deflate';
 
+/**
+ * A raw protocol V2 client for tests of the connection upgrades (TLS, snappy, deflate): it writes
+ * commands byte by byte and reads frames lazily, so the bytes that follow an upgrade's `OK` can be
+ * handed to the next decoding layer exactly as a real client must do it.
+ */
 export class WireClient {
   readonly raw: net.Socket;
   #sock: net.Socket;
