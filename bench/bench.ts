@@ -2,8 +2,9 @@
  * End-to-end benchmark (npm run bench): starts a real nsqd and measures, over loopback,
  *  1. publish: MPUB batches into a topic with no channel (the original's bench_writer),
  *  2. consume: draining that topic through one channel (bench_reader),
- *  3. pub+sub at once: throughput and end-to-end latency percentiles,
- *  4. the same publish/consume with --mem-queue-size=0 (every message through the disk queue).
+ *  3. single-message PUB, one outstanding per connection (latency bound),
+ *  4. pub+sub at once: throughput and end-to-end latency percentiles,
+ *  5. the same publish/consume with --mem-queue-size=0 (every message through the disk queue).
  * Output lines follow the original's bench tools: duration, MB/s, ops/s, µs/op.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -25,7 +26,7 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { messages: 2_000_000, size: 200, batch: 200, producers: 2, consumers: 2, rdy: 2500, phases: ['pub', 'sub', 'pubsub', 'disk'] };
+  const a: Args = { messages: 2_000_000, size: 200, batch: 200, producers: 2, consumers: 2, rdy: 2500, phases: ['pub', 'sub', 'pub1', 'pubsub', 'disk'] };
   for (const arg of argv) {
     const m = /^--?([a-z-]+)=(.*)$/.exec(arg);
     if (!m) throw new Error(`bad argument ${arg} (use --name=value)`);
@@ -150,6 +151,33 @@ async function phasePubThenSub(port: number, a: Args, label: string): Promise<vo
   report(`${label}_reader`, seconds, a.messages, a.size);
 }
 
+/** Single-message PUB, one outstanding command per connection (bench_writer --batch-size=1). */
+async function phasePub(port: number, a: Args): Promise<void> {
+  const topic = `bench_pub_${Date.now()}`;
+  const total = Math.min(a.messages, 200_000);
+  const body = Buffer.alloc(a.size, 'a');
+  const cmd = Buffer.concat([Buffer.from(`PUB ${topic}\n`), Buffer.alloc(4), body]);
+  cmd.writeInt32BE(a.size, cmd.length - a.size - 4);
+  const conns = await Promise.all(Array.from({ length: a.producers }, () => BenchConn.connect(port)));
+  let next = 0;
+  const lat: number[] = [];
+  const t0 = performance.now();
+  await Promise.all(
+    conns.map(async (c) => {
+      while (next < total) {
+        next++;
+        const s = performance.now();
+        await c.send(cmd);
+        lat.push(performance.now() - s);
+      }
+    }),
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  for (const c of conns) c.close();
+  lat.sort((x, y) => x - y);
+  report('pub_writer', seconds, total, a.size, ` - PUB p50: ${pct(lat, 50).toFixed(3)}ms p99: ${pct(lat, 99).toFixed(3)}ms`);
+}
+
 async function phasePubSub(port: number, a: Args): Promise<void> {
   const topic = `bench_pubsub_${Date.now()}`;
   const total = a.messages;
@@ -188,10 +216,11 @@ async function main(): Promise<void> {
     `# tsnsq bench: ${a.messages} msgs of ${a.size} B, MPUB batches of ${a.batch}, ${a.producers} producers, ${a.consumers} consumers (RDY ${a.rdy})`,
   );
   console.log(`# node ${process.version}, ${os.cpus().length} x ${os.cpus()[0]?.model ?? '?'}, ${os.platform()} ${os.release()}`);
-  if (a.phases.includes('pub') || a.phases.includes('sub') || a.phases.includes('pubsub')) {
+  if (['pub', 'sub', 'pub1', 'pubsub'].some((p) => a.phases.includes(p))) {
     const n = await startNsqd([]);
     try {
       if (a.phases.includes('pub') || a.phases.includes('sub')) await phasePubThenSub(n.port, a, 'bench');
+      if (a.phases.includes('pub1')) await phasePub(n.port, a);
       if (a.phases.includes('pubsub')) await phasePubSub(n.port, a);
     } finally {
       await stopNsqd(n);

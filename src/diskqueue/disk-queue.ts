@@ -10,6 +10,7 @@
  */
 
 import * as fs from 'node:fs';
+import { replaceFileAtomically } from '../lib/atomic-file.js';
 import type { BackendQueue } from './backend-queue.js';
 import { formatMeta, metaFileName, parseMeta, segmentFileName, tempMetaFileName } from './files.js';
 import type { DiskQueueMeta } from './files.js';
@@ -48,7 +49,7 @@ const DEFAULT_READ_AHEAD_BYTES = 256 * 1024;
 // write(); larger ones use writev to avoid the copy.
 const WRITE_BUF_BYTES = 64 * 1024;
 
-const { O_RDWR, O_CREAT, O_TRUNC } = fs.constants;
+const { O_RDWR, O_CREAT } = fs.constants;
 
 const quietLogger: DiskQueueLogger = {
   debug() {},
@@ -700,22 +701,7 @@ export class DiskQueue implements BackendQueue {
 
   /** Atomic replace: temp file (0600), write, fsync, close, rename over the meta file. */
   #persistMetaData(): void {
-    const tmp = tempMetaFileName(this.#metaPath, Math.floor(Math.random() * Number.MAX_SAFE_INTEGER));
-    const fd = fs.openSync(tmp, O_RDWR | O_CREAT | O_TRUNC, 0o600);
-    try {
-      fs.writeSync(fd, formatMeta(this.metadata()));
-      fs.fsyncSync(fd);
-    } catch (err) {
-      fs.closeSync(fd);
-      fs.rmSync(tmp, { force: true });
-      throw err;
-    }
-    fs.closeSync(fd);
-    try {
-      fs.renameSync(tmp, this.#metaPath);
-    } catch (err) {
-      fs.rmSync(tmp, { force: true });
-      throw err;
-    }
+    const tmpFile = tempMetaFileName(this.#metaPath, Math.floor(Math.random() * Number.MAX_SAFE_INTEGER));
+    replaceFileAtomically(this.#metaPath, formatMeta(this.metadata()), { tmpFile });
   }
 }

@@ -5,37 +5,9 @@
  */
 
 import { HttpApiError } from './api-error.js';
+import { queryUnescape } from './url-unescape.js';
 
-function hexVal(c: number): number {
-  if (c >= 48 && c <= 57) return c - 48;
-  if (c >= 65 && c <= 70) return c - 55;
-  if (c >= 97 && c <= 102) return c - 87;
-  return -1;
-}
-
-/** Go's url.QueryUnescape: `+` → space, `%XX` → byte; undefined on a bad escape. */
-export function queryUnescape(s: string): string | undefined {
-  if (s.indexOf('%') === -1 && s.indexOf('+') === -1) return s;
-  const src = Buffer.from(s, 'utf8');
-  const out = Buffer.allocUnsafe(src.length);
-  let n = 0;
-  for (let i = 0; i < src.length; i++) {
-    const c = src[i];
-    if (c === 0x25) {
-      if (i + 2 >= src.length) return undefined;
-      const hi = hexVal(src[i + 1]);
-      const lo = hexVal(src[i + 2]);
-      if (hi < 0 || lo < 0) return undefined;
-      out[n++] = (hi << 4) | lo;
-      i += 2;
-    } else if (c === 0x2b) {
-      out[n++] = 0x20;
-    } else {
-      out[n++] = c;
-    }
-  }
-  return out.toString('utf8', 0, n);
-}
+export { queryUnescape };
 
 /** Parsed query parameters of one request. */
 export class Query {

@@ -15,6 +15,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpApiError } from './api-error.js';
 import { Query } from './query.js';
 import { respondPlain, respondV1 } from './respond.js';
+import { pathUnescape } from './url-unescape.js';
 import type { Logger } from '../lib/logger.js';
 import { formatDuration } from '../lib/duration.js';
 
@@ -131,35 +132,6 @@ export function cleanPath(p: string): string {
   let cleaned = '/' + out.join('/');
   if (trailing && cleaned !== '/') cleaned += '/';
   return cleaned;
-}
-
-function hexVal(c: number): number {
-  if (c >= 48 && c <= 57) return c - 48;
-  if (c >= 65 && c <= 70) return c - 55;
-  if (c >= 97 && c <= 102) return c - 87;
-  return -1;
-}
-
-/** Go's url.PathUnescape (`+` stays `+`); undefined on a bad escape. */
-function pathUnescape(s: string): string | undefined {
-  if (s.indexOf('%') === -1) return s;
-  const src = Buffer.from(s, 'utf8');
-  const out = Buffer.allocUnsafe(src.length);
-  let n = 0;
-  for (let i = 0; i < src.length; i++) {
-    const c = src[i];
-    if (c === 0x25) {
-      if (i + 2 >= src.length) return undefined;
-      const hi = hexVal(src[i + 1]);
-      const lo = hexVal(src[i + 2]);
-      if (hi < 0 || lo < 0) return undefined;
-      out[n++] = (hi << 4) | lo;
-      i += 2;
-    } else {
-      out[n++] = c;
-    }
-  }
-  return out.toString('utf8', 0, n);
 }
 
 const PATH_SAFE = /^[A-Za-z0-9\-._~$&+,/:;=@]*$/;

@@ -3,6 +3,7 @@ import { Deque } from '../lib/deque.js';
 import type { E2eLatency } from '../lib/quantile.js';
 import { decodeMessage, Message } from '../protocol/message.js';
 import { isEphemeral } from '../protocol/names.js';
+import { writeMessagesToBackend } from './backend-writes.js';
 import type { Consumer, NsqdContext } from './context.js';
 import { MessageHeap } from './message-heap.js';
 
@@ -333,13 +334,7 @@ export class Channel {
     for (const c of [...this.#consumers]) c.closeForChannel();
     if (!this.ephemeral) {
       const pending = [...this.#mem.drain(), ...this.#inFlightSorted(), ...this.#deferredHeap.drain()];
-      for (const m of pending) {
-        try {
-          this.#backend.put(m.encode());
-        } catch (err) {
-          this.#ctx.logger.error(`CHANNEL(${this.name}): failed to write message to backend - ${(err as Error).message}`);
-        }
-      }
+      writeMessagesToBackend(this.#backend, pending, this.#ctx.logger, `CHANNEL(${this.name})`);
     }
     this.#inFlight.clear();
     this.#deferred.clear();

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { replaceFileAtomically } from '../lib/atomic-file.js';
 
 /**
  * The metadata file `nsqd.dat` (nsqd.md §8): which topics and channels exist and whether they are
@@ -120,38 +121,9 @@ export function encodeMetadata(md: Metadata): string {
   });
 }
 
-/** Writes the metadata atomically: temp file (0600), fsync, rename over nsqd.dat. */
+/** Writes the metadata atomically: temp file (0600), fsync, rename over nsqd.dat, fsync the dir. */
 export function writeMetadata(dataPath: string, md: Metadata): void {
   const file = metadataPath(dataPath);
-  const tmp = `${file}.${Math.floor(Math.random() * 2 ** 31)}.tmp`;
-  const fd = fs.openSync(tmp, 'w', 0o600);
-  try {
-    fs.writeSync(fd, encodeMetadata(md));
-    fs.fsyncSync(fd);
-  } catch (err) {
-    fs.closeSync(fd);
-    fs.rmSync(tmp, { force: true });
-    throw err;
-  }
-  fs.closeSync(fd);
-  try {
-    fs.renameSync(tmp, file);
-  } catch (err) {
-    fs.rmSync(tmp, { force: true });
-    throw err;
-  }
-  syncDir(path.dirname(file));
-}
-
-/** Makes the rename itself durable; best effort (not every platform can fsync a directory). */
-function syncDir(dir: string): void {
-  let fd: number | null = null;
-  try {
-    fd = fs.openSync(dir, 'r');
-    fs.fsyncSync(fd);
-  } catch {
-    // The file content is synced; only the rename could be lost by a power failure.
-  } finally {
-    if (fd !== null) fs.closeSync(fd);
-  }
+  const tmpFile = `${file}.${Math.floor(Math.random() * 2 ** 31)}.tmp`;
+  replaceFileAtomically(file, encodeMetadata(md), { tmpFile, syncDir: true });
 }

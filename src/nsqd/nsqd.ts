@@ -17,7 +17,7 @@ import { DataLock } from './data-lock.js';
 import { createHttpApi } from './http-api.js';
 import { LookupManager } from './lookup-manager.js';
 import { metadataPath, readMetadata, writeMetadata, type Metadata } from './metadata.js';
-import { NSQD_VERSION, type NsqdOptions } from './options.js';
+import { NSQD_VERSION, tlsVersionNodeName, type NsqdOptions } from './options.js';
 import { COMMANDS } from './protocol-v2.js';
 import { statsSnapshot } from './stats.js';
 import { StatsdReporter, statsdPrefix } from './statsd.js';
@@ -73,7 +73,7 @@ export class Nsqd implements NsqdContext {
         cert: fs.readFileSync(options.tlsCert),
         key: fs.readFileSync(options.tlsKey),
         ca: this.#rootCa,
-        minVersion: tlsMinVersion(options.tlsMinVersion),
+        minVersion: tlsVersionNodeName(options.tlsMinVersion),
       };
       this.#secureContext = tls.createSecureContext(this.#tlsOptions);
     } else if (options.tlsRequired !== 0) {
@@ -436,19 +436,6 @@ export class Nsqd implements NsqdContext {
     for (const t of this.#topics.values()) {
       for (const ch of t.channels()) ch.processQueues(now);
     }
-  }
-}
-
-function tlsMinVersion(v: string): tls.SecureVersion {
-  switch (v) {
-    case 'tls1.1':
-      return 'TLSv1.1';
-    case 'tls1.2':
-      return 'TLSv1.2';
-    case 'tls1.3':
-      return 'TLSv1.3';
-    default:
-      return 'TLSv1';
   }
 }
 

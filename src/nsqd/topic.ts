@@ -3,6 +3,7 @@ import { flushPendingWrites } from '../diskqueue/disk-queue.js';
 import { Deque } from '../lib/deque.js';
 import { decodeMessage, Message } from '../protocol/message.js';
 import { isEphemeral } from '../protocol/names.js';
+import { writeMessagesToBackend } from './backend-writes.js';
 import { Channel } from './channel.js';
 import type { NsqdContext } from './context.js';
 import { GuidFactory } from './guid.js';
@@ -253,13 +254,7 @@ export class Topic {
     this.onEmpty = null;
     for (const ch of this.#channelList) ch.close();
     if (!this.ephemeral) {
-      for (const m of this.#mem.drain()) {
-        try {
-          this.#backend.put(m.encode());
-        } catch (err) {
-          this.#ctx.logger.error(`TOPIC(${this.name}): failed to write message to backend - ${(err as Error).message}`);
-        }
-      }
+      writeMessagesToBackend(this.#backend, this.#mem.drain(), this.#ctx.logger, `TOPIC(${this.name})`);
     }
     this.#backend.close();
   }

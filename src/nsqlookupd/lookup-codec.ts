@@ -1,3 +1,4 @@
+import { appendChunk, fillFrom } from '../protocol/byte-stream.js';
 import { ProtocolError } from '../protocol/errors.js';
 
 /**
@@ -62,12 +63,7 @@ export class LookupCommandParser {
   }
 
   push(chunk: Buffer): void {
-    if (this.#off >= this.#buf.length) {
-      this.#buf = chunk;
-    } else {
-      // Only a partial item is carried over, never the whole stream.
-      this.#buf = Buffer.concat([this.#buf.subarray(this.#off), chunk]);
-    }
+    this.#buf = appendChunk(this.#buf, this.#off, chunk);
     this.#off = 0;
   }
 
@@ -110,12 +106,9 @@ export class LookupCommandParser {
         }
         case State.Body: {
           const target = this.#target!;
-          const n = Math.min(target.length - this.#filled, this.#avail());
-          if (n > 0) {
-            this.#buf.copy(target, this.#filled, this.#off, this.#off + n);
-            this.#filled += n;
-            this.#off += n;
-          }
+          const n = fillFrom(this.#buf, this.#off, target, this.#filled);
+          this.#filled += n;
+          this.#off += n;
           if (this.#filled < target.length) return null;
           this.#target = null;
           this.#state = State.Line;
@@ -253,11 +246,7 @@ export class LookupResponseDecoder {
   }
 
   push(chunk: Buffer): void {
-    if (this.#off >= this.#buf.length) {
-      this.#buf = chunk;
-    } else {
-      this.#buf = Buffer.concat([this.#buf.subarray(this.#off), chunk]);
-    }
+    this.#buf = appendChunk(this.#buf, this.#off, chunk);
     this.#off = 0;
   }
 

@@ -1,3 +1,4 @@
+import { appendChunk, fillFrom } from './byte-stream.js';
 import { ProtocolError } from './errors.js';
 
 /**
@@ -68,11 +69,7 @@ export class CommandParser {
   }
 
   push(chunk: Buffer): void {
-    if (this.#off >= this.#buf.length) {
-      this.#buf = chunk;
-    } else {
-      this.#buf = Buffer.concat([this.#buf.subarray(this.#off), chunk]);
-    }
+    this.#buf = appendChunk(this.#buf, this.#off, chunk);
     this.#off = 0;
   }
 
@@ -206,15 +203,10 @@ export class CommandParser {
   /** Copies available bytes into the current target; true when it is full. */
   #fill(): boolean {
     const target = this.#target!;
-    const need = target.length - this.#filled;
-    const n = Math.min(need, this.#avail());
-    if (n > 0) {
-      // A body that arrives whole in the current chunk is still copied: the chunk is shared by
-      // many commands and must not be retained by a long-lived message.
-      this.#buf.copy(target, this.#filled, this.#off, this.#off + n);
-      this.#filled += n;
-      this.#off += n;
-    }
+    // A body that arrives whole in the current chunk is still copied (see fillFrom).
+    const n = fillFrom(this.#buf, this.#off, target, this.#filled);
+    this.#filled += n;
+    this.#off += n;
     return this.#filled === target.length;
   }
 

@@ -2,6 +2,8 @@
  * Server → client frames (tcp-protocol.md §2): `[int32 size][int32 type][data]`, size = 4 + data.
  * Pure encode/decode; the decoder is incremental (used by our client and by tests).
  */
+import { appendChunk } from './byte-stream.js';
+
 export const FRAME_TYPE_RESPONSE = 0;
 export const FRAME_TYPE_ERROR = 1;
 export const FRAME_TYPE_MESSAGE = 2;
@@ -46,11 +48,7 @@ export class FrameDecoder {
   }
 
   push(chunk: Buffer): Frame[] {
-    if (this.#off < this.#buf.length) {
-      this.#buf = Buffer.concat([this.#buf.subarray(this.#off), chunk]);
-    } else {
-      this.#buf = chunk;
-    }
+    this.#buf = appendChunk(this.#buf, this.#off, chunk);
     this.#off = 0;
     const frames: Frame[] = [];
     const buf = this.#buf;

@@ -136,6 +136,15 @@ describe('a cluster of 2 nsqlookupd and 3 nsqd', () => {
   it('an nsqd that joins later is picked up by /lookup and by the polling Reader', async () => {
     assert.ok(reader !== null, 'needs the Reader of the previous test');
     n3 = await startNsqd([...lookupdArgs(), '--topology-zone=zone-a', '--topology-region=region-1']);
+    // Channels are learned only from lookupds that already answered IDENTIFY (as upstream):
+    // wait until both list the new node before its first publish.
+    for (const l of lookupds()) {
+      await eventually(async () => {
+        const nodes = (await getJson(l.httpPort, '/nodes')).producers as Array<{ tcp_port: number }>;
+        assert.ok(nodes.some((p) => p.tcp_port === n3!.tcpPort));
+      });
+    }
+    await sleep(200); // n3 handles the IDENTIFY replies right after lookupd lists it
     const before = reader.bodies.length;
     const bodies = Array.from({ length: 5 }, (_, i) => `n3-${i}`);
     await publish(n3, 't_read', bodies);

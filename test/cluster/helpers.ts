@@ -2,9 +2,9 @@
  * Helpers for the multi-process cluster tests: HTTP calls to nsqd and nsqlookupd, the expected
  * `/lookup` producer object of a running nsqd, and an nsqjs Reader that collects what it consumes.
  */
-import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import type { Daemon } from '../helpers/daemons.js';
+import { nsqjs, type NsqjsReader } from '../helpers/nsqjs.js';
 
 export { eventually, sleep } from '../nsqlookupd/helpers.js';
 
@@ -88,26 +88,6 @@ export async function lookupPorts(lookupdHttpPort: number, topic: string): Promi
 export const ports = (...daemons: Daemon[]): number[] => daemons.map((d) => d.tcpPort).sort((a, b) => a - b);
 
 // ---- nsqjs --------------------------------------------------------------------------------
-
-interface NsqjsMessage {
-  body: Buffer;
-  finish(): void;
-}
-
-interface NsqjsReader {
-  connect(): void;
-  close(): void;
-  on(event: 'message', fn: (m: NsqjsMessage) => void): this;
-  on(event: 'nsqd_connected' | 'nsqd_closed', fn: (host: string, port: number) => void): this;
-  on(event: 'error' | 'discard', fn: (e: unknown) => void): this;
-}
-
-interface Nsqjs {
-  Reader: new (topic: string, channel: string, options: Record<string, unknown>) => NsqjsReader;
-}
-
-// nsqjs ships no types; load it through require and describe the little we use.
-const nsqjs = createRequire(import.meta.url)('nsqjs') as Nsqjs;
 
 /**
  * An nsqjs Reader that finishes every message and records its body; `connected` holds the

@@ -1,5 +1,6 @@
 import * as net from 'node:net';
 import { FrameDecoder, FRAME_TYPE_ERROR, FRAME_TYPE_MESSAGE, FRAME_TYPE_RESPONSE } from '../../src/protocol/frame.js';
+import type { StatsJson } from '../../src/nsqd/stats.js';
 import { decodeMessage, type Message } from '../../src/protocol/message.js';
 
 /** One server frame as received (data copied out of the decoder's buffer). */
@@ -168,6 +169,18 @@ export class RawClient {
     });
   }
 
+  /** The next frame must be this error, after which the server must close the connection (fatal errors). */
+  async expectFatal(text: string): Promise<void> {
+    await this.expectError(text);
+    await this.waitClosed();
+  }
+
+  /** The next frame must be this error, and the connection must still answer afterwards (non-fatal errors). */
+  async expectNonFatal(text: string): Promise<void> {
+    await this.expectError(text);
+    await this.expectOpen();
+  }
+
   /** Proves the connection still answers: a PUB round trip (PUB is allowed in every state). */
   async expectOpen(topic = 'open_probe'): Promise<void> {
     this.send(`PUB ${topic}`, 'probe');
@@ -231,26 +244,8 @@ export async function nsqdStats(httpPort: number, topic?: string): Promise<NsqdS
   return (await res.json()) as NsqdStats;
 }
 
-/** The parts of nsqd's /stats JSON these tests read. */
-export interface NsqdStats {
-  topics: null | Array<{
-    topic_name: string;
-    message_count: number;
-    depth: number;
-    channels: Array<{
-      channel_name: string;
-      depth: number;
-      in_flight_count: number;
-      deferred_count: number;
-      message_count: number;
-      requeue_count: number;
-      timeout_count: number;
-      client_count: number;
-      clients: Array<Record<string, unknown>>;
-    }>;
-  }>;
-  producers: Array<Record<string, unknown>>;
-}
+/** nsqd's /stats JSON, as the daemon declares it (src/nsqd/stats.ts). */
+export type NsqdStats = StatsJson;
 
 /** Polls `check` until it returns a value other than undefined/false, or fails after `timeoutMs`. */
 export async function eventually<T>(check: () => Promise<T | undefined | false>, timeoutMs = 5000, what = 'condition'): Promise<T> {

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { startNsqd, type Daemon } from '../helpers/daemons.js';
 import { testCerts, tlsFlags } from '../helpers/certs.js';
 import { FRAME_MESSAGE, parseMessage, WireClient } from '../helpers/secure-wire.js';
+import { getJson } from './http-helpers.js';
 
 // AUTH against a real auth HTTP server (tcp-protocol.md §7.2, §11): the query nsqd sends, the
 // JSON reply, grants per command, TTL re-checks and failures, /stats identity fields.
@@ -81,18 +82,6 @@ class AuthServer {
 
 const PUBSUB: Grant = { topic: '^allowed$', channels: ['.*'], permissions: ['subscribe', 'publish'] };
 const SUBONLY: Grant = { topic: 'subonly', channels: ['^ch$'], permissions: ['subscribe'] };
-
-function getJson(port: number, path: string): Promise<Record<string, unknown>> {
-  return new Promise((resolve, reject) => {
-    http
-      .get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve(JSON.parse(Buffer.concat(chunks).toString()) as Record<string, unknown>));
-      })
-      .on('error', reject);
-  });
-}
 
 async function authed(port: number, secret: string): Promise<{ c: WireClient; reply: string }> {
   const c = await WireClient.connect(port);

@@ -2,55 +2,22 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as http from 'node:http';
-import { createRequire } from 'node:module';
 import { startNsqd, type Daemon } from '../helpers/daemons.js';
 import { testCerts, tlsFlags } from '../helpers/certs.js';
+import { nsqjs, type NsqjsWriter } from '../helpers/nsqjs.js';
+import type { ClientStatsJson, StatsJson } from '../../src/nsqd/stats.js';
+import { getJson } from './http-helpers.js';
 
 // Interop with a third-party client: nsqjs publishes and consumes through nsqd with snappy,
 // deflate and TLS (its own snappystream/zlib/tls stacks, independent of ours).
 
-interface NsqjsMessage {
-  body: Buffer;
-  finish(): void;
-}
-interface NsqjsReader {
-  connect(): void;
-  close(): void;
-  on(event: 'message', f: (m: NsqjsMessage) => void): void;
-  on(event: 'error' | 'nsqd_connected' | 'nsqd_closed' | 'discard', f: (...args: unknown[]) => void): void;
-}
-interface NsqjsWriter {
-  connect(): void;
-  close(): void;
-  publish(topic: string, msgs: Buffer | Buffer[], cb: (err?: Error) => void): void;
-  on(event: 'ready' | 'closed', f: () => void): void;
-  on(event: 'error', f: (err: Error) => void): void;
-}
-const nsq = createRequire(import.meta.url)('nsqjs') as {
-  Reader: new (topic: string, channel: string, opts: Record<string, unknown>) => NsqjsReader;
-  Writer: new (host: string, port: number, opts: Record<string, unknown>) => NsqjsWriter;
-};
-
 const ca = fs.readFileSync(testCerts().caCert);
 const COUNT = 2000;
 
-function clientStats(port: number, topic: string): Promise<Array<Record<string, unknown>>> {
-  return new Promise((resolve, reject) => {
-    http
-      .get({ host: '127.0.0.1', port, path: `/stats?format=json&topic=${topic}`, agent: false }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const s = JSON.parse(Buffer.concat(chunks).toString()) as {
-            topics: Array<{ channels: Array<{ clients: Array<Record<string, unknown>> }> }>;
-            producers: Array<Record<string, unknown>> | null;
-          };
-          resolve([...s.topics.flatMap((t) => t.channels.flatMap((c) => c.clients)), ...(s.producers ?? [])]);
-        });
-      })
-      .on('error', reject);
-  });
+/** Every connection /stats lists for `topic`: its consumers, then all producers. */
+async function clientStats(port: number, topic: string): Promise<ClientStatsJson[]> {
+  const s = await getJson<StatsJson>(port, `/stats?format=json&topic=${topic}`);
+  return [...(s.topics ?? []).flatMap((t) => t.channels.flatMap((c) => c.clients ?? [])), ...(s.producers ?? [])];
 }
 
 /** Message i: a mix of tiny, large compressible and incompressible bodies, each tagged with i. */
@@ -74,14 +41,14 @@ async function publishAll(w: NsqjsWriter, topic: string, bodies: Buffer[]): Prom
 
 async function interop(d: Daemon, topic: string, opts: Record<string, unknown>): Promise<void> {
   const bodies = Array.from({ length: COUNT }, (_, i) => body(i));
-  const w = new nsq.Writer('127.0.0.1', d.tcpPort, opts);
+  const w = new nsqjs.Writer('127.0.0.1', d.tcpPort, opts);
   const writerErrors: Error[] = [];
   w.on('error', (e) => writerErrors.push(e));
   const ready = new Promise<void>((resolve) => w.on('ready', resolve));
   w.connect();
   await ready;
 
-  const r = new nsq.Reader(topic, 'ch', { nsqdTCPAddresses: [`127.0.0.1:${d.tcpPort}`], maxInFlight: 200, ...opts });
+  const r = new nsqjs.Reader(topic, 'ch', { nsqdTCPAddresses: [`127.0.0.1:${d.tcpPort}`], maxInFlight: 200, ...opts });
   const readerErrors: unknown[] = [];
   r.on('error', (e) => readerErrors.push(e));
   const seen = new Map<number, Buffer>();

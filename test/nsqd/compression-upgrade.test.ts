@@ -2,7 +2,6 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as http from 'node:http';
 import * as net from 'node:net';
 import * as zlib from 'node:zlib';
 import { crc32c } from '@node-rs/crc32';
@@ -10,6 +9,7 @@ import { uncompressSync } from 'snappy';
 import { startNsqd, type Daemon } from '../helpers/daemons.js';
 import { testCerts, tlsFlags } from '../helpers/certs.js';
 import { FRAME_MESSAGE, parseMessage, WireClient } from '../helpers/secure-wire.js';
+import { getJson } from './http-helpers.js';
 
 // snappy and deflate upgrades (tcp-protocol.md §7.1: upgrade order, compression table) against a
 // real nsqd, alone and after TLS.
@@ -17,18 +17,6 @@ import { FRAME_MESSAGE, parseMessage, WireClient } from '../helpers/secure-wire.
 const ca = fs.readFileSync(testCerts().caCert);
 const OK_FRAME = Buffer.from('000000060000000' + '04f4b', 'hex');
 const STREAM_ID = Buffer.from('ff060000734e61507059', 'hex');
-
-function getJson(port: number, path: string): Promise<Record<string, unknown>> {
-  return new Promise((resolve, reject) => {
-    http
-      .get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve(JSON.parse(Buffer.concat(chunks).toString()) as Record<string, unknown>));
-      })
-      .on('error', reject);
-  });
-}
 
 async function identify(port: number, body: Record<string, unknown>): Promise<{ c: WireClient; reply: Record<string, unknown> }> {
   const c = await WireClient.connect(port);

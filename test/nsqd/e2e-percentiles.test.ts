@@ -1,49 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as http from 'node:http';
 import { startNsqd, type Daemon } from '../helpers/daemons.js';
 import { FRAME_MESSAGE, parseMessage, WireClient } from '../helpers/secure-wire.js';
+import type { E2eResult } from '../../src/lib/quantile.js';
+import { get, postOk } from './http-helpers.js';
+import { topicStats } from './persist-client.js';
 
 // End-to-end processing latency (nsqd.md §11, nsqd-http.md §3.7): recorded on FIN only, per
 // channel, merged per topic, reported in the configured (descending) order in JSON and text.
-
-interface E2e {
-  count: number;
-  percentiles: Array<{ quantile: number; value: number }> | null;
-}
-interface TopicStats {
-  topic_name: string;
-  e2e_processing_latency: E2e;
-  channels: Array<{ channel_name: string; e2e_processing_latency: E2e }>;
-}
-
-function get(port: number, path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    http
-      .get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve(Buffer.concat(chunks).toString()));
-      })
-      .on('error', reject);
-  });
-}
-
-function post(port: number, path: string, body = ''): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method: 'POST', path, agent: false }, (res) => {
-      res.resume();
-      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`status ${res.statusCode}`))));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-async function topics(d: Daemon): Promise<Map<string, TopicStats>> {
-  const s = JSON.parse(await get(d.httpPort, '/stats?format=json')) as { topics: TopicStats[] };
-  return new Map(s.topics.map((t) => [t.topic_name, t]));
-}
 
 /** Takes `n` messages on topic/channel and FINs (or REQs) each after `holdMs`. */
 async function consume(d: Daemon, topic: string, channel: string, n: number, holdMs: number, req = 0): Promise<void> {
@@ -67,7 +31,7 @@ async function consume(d: Daemon, topic: string, channel: string, n: number, hol
 
 const QUANTILES = [1, 0.99, 0.5];
 
-function assertShape(e: E2e, count: number): number[] {
+function assertShape(e: E2eResult, count: number): number[] {
   assert.deepEqual(Object.keys(e), ['count', 'percentiles']);
   assert.equal(e.count, count);
   assert.ok(e.percentiles !== null);
@@ -81,21 +45,21 @@ function assertShape(e: E2e, count: number): number[] {
 test('percentiles from two flags, counts after FINs, topic merge, text e2e%', async () => {
   const d = await startNsqd(['--e2e-processing-latency-percentile=1.0,0.99', '--e2e-processing-latency-percentile=0.5']);
   try {
-    await post(d.httpPort, '/topic/create?topic=lonely');
-    await post(d.httpPort, '/topic/create?topic=e2e');
-    await post(d.httpPort, '/channel/create?topic=e2e&channel=fast');
-    await post(d.httpPort, '/channel/create?topic=e2e&channel=slow');
-    let t = await topics(d);
+    await postOk(d.httpPort, '/topic/create?topic=lonely');
+    await postOk(d.httpPort, '/topic/create?topic=e2e');
+    await postOk(d.httpPort, '/channel/create?topic=e2e&channel=fast');
+    await postOk(d.httpPort, '/channel/create?topic=e2e&channel=slow');
+    let t = await topicStats(d.httpPort);
     assert.deepEqual(t.get('lonely')!.e2e_processing_latency, { count: 0, percentiles: null }, 'a topic without channels');
     assertShape(t.get('e2e')!.e2e_processing_latency, 0);
     for (const ch of t.get('e2e')!.channels) {
       assert.deepEqual(ch.e2e_processing_latency.percentiles!.map((p) => p.value), [0, 0, 0], 'values 0 when empty');
     }
 
-    for (let i = 0; i < 10; i++) await post(d.httpPort, '/pub?topic=e2e', `m${i}`);
+    for (let i = 0; i < 10; i++) await postOk(d.httpPort, '/pub?topic=e2e', `m${i}`);
     await Promise.all([consume(d, 'e2e', 'fast', 10, 0), consume(d, 'e2e', 'slow', 10, 120, 4)]);
 
-    t = await topics(d);
+    t = await topicStats(d.httpPort);
     const e2e = t.get('e2e')!;
     const fast = assertShape(e2e.channels.find((c) => c.channel_name === 'fast')!.e2e_processing_latency, 10);
     // REQ records nothing: 6 of 10 were finished.
@@ -108,7 +72,7 @@ test('percentiles from two flags, counts after FINs, topic merge, text e2e%', as
     assert.ok(merged[2]! <= slow[2]! && merged[2]! >= fast[2]!, 'the merged median lies between');
 
     // Text format: three humanized values per line, in the same order.
-    const text = await get(d.httpPort, '/stats');
+    const text = (await get(d.httpPort, '/stats')).text;
     const human = '\\d+\\.\\d(?:ns|us|ms|s)';
     assert.match(text, new RegExp(`\\[e2e {12}\\] depth: 0 .* e2e%: ${human}, ${human}, ${human}\\n`));
     assert.match(text, new RegExp(`\\[slow {21}\\] .* e2e%: \\d+\\.\\dms, ${human}, \\d+\\.\\dms\\n`));
@@ -121,14 +85,14 @@ test('percentiles from two flags, counts after FINs, topic merge, text e2e%', as
 test('the rolling window forgets old samples', async () => {
   const d = await startNsqd(['--e2e-processing-latency-percentile=0.5', '--e2e-processing-latency-window-time=1s']);
   try {
-    await post(d.httpPort, '/topic/create?topic=w');
-    await post(d.httpPort, '/channel/create?topic=w&channel=c');
-    await post(d.httpPort, '/pub?topic=w', 'x');
+    await postOk(d.httpPort, '/topic/create?topic=w');
+    await postOk(d.httpPort, '/channel/create?topic=w&channel=c');
+    await postOk(d.httpPort, '/pub?topic=w', 'x');
     await consume(d, 'w', 'c', 1, 0);
-    let e = (await topics(d)).get('w')!.channels[0]!.e2e_processing_latency;
+    let e = (await topicStats(d.httpPort)).get('w')!.channels[0]!.e2e_processing_latency;
     assert.equal(e.count, 1);
     await new Promise((r) => setTimeout(r, 1200));
-    e = (await topics(d)).get('w')!.channels[0]!.e2e_processing_latency;
+    e = (await topicStats(d.httpPort)).get('w')!.channels[0]!.e2e_processing_latency;
     assert.deepEqual(e, { count: 0, percentiles: [{ quantile: 0.5, value: 0 }] });
   } finally {
     await d.stop();
@@ -138,14 +102,14 @@ test('the rolling window forgets old samples', async () => {
 test('without --e2e-processing-latency-percentile: null percentiles, empty e2e% list', async () => {
   const d = await startNsqd();
   try {
-    await post(d.httpPort, '/topic/create?topic=n');
-    await post(d.httpPort, '/channel/create?topic=n&channel=c');
-    await post(d.httpPort, '/pub?topic=n', 'x');
+    await postOk(d.httpPort, '/topic/create?topic=n');
+    await postOk(d.httpPort, '/channel/create?topic=n&channel=c');
+    await postOk(d.httpPort, '/pub?topic=n', 'x');
     await consume(d, 'n', 'c', 1, 0);
-    const t = (await topics(d)).get('n')!;
+    const t = (await topicStats(d.httpPort)).get('n')!;
     assert.deepEqual(t.e2e_processing_latency, { count: 0, percentiles: null });
     assert.deepEqual(t.channels[0]!.e2e_processing_latency, { count: 0, percentiles: null });
-    assert.match(await get(d.httpPort, '/stats'), /\[c {24}\] .* e2e%: \n/);
+    assert.match((await get(d.httpPort, '/stats')).text, /\[c {24}\] .* e2e%: \n/);
   } finally {
     await d.stop();
   }

@@ -63,6 +63,17 @@ export const post = (port: number, path: string, body?: string | Buffer, opts: R
   request(port, 'POST', path, { ...opts, body });
 export const put = (port: number, path: string, body?: string | Buffer) => request(port, 'PUT', path, { body });
 
+/** POST that must answer 200 (setting up topics, channels, messages); rejects otherwise. */
+export async function postOk(port: number, path: string, body = ''): Promise<void> {
+  const r = await post(port, path, body);
+  if (r.status !== 200) throw new Error(`${path}: status ${r.status}`);
+}
+
+/** GET and parse the body as JSON, whatever the status. */
+export async function getJson<T = Record<string, unknown>>(port: number, path: string): Promise<T> {
+  return JSON.parse((await get(port, path)).text) as T;
+}
+
 /** A V1 error: status, `{"message":…}` JSON body and both headers. */
 export function assertV1Error(r: HttpReply, status: number, message: string): void {
   assert.equal(r.status, status, `status for ${message}: ${r.text}`);

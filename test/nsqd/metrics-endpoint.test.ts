@@ -1,185 +1,21 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as http from 'node:http';
 import { startNsqd } from '../helpers/daemons.js';
+import { parseExposition, requireSample } from '../helpers/prometheus-parser.js';
 import { FRAME_MESSAGE, parseMessage, WireClient } from '../helpers/secure-wire.js';
+import type { TopicStatsJson } from '../../src/nsqd/stats.js';
+import { get, getJson, postOk } from './http-helpers.js';
+import { createRequire } from 'node:module';
+
+interface ThirdPartyFamily {
+  name: string;
+  type: string;
+  metrics: Array<{ value: string; labels?: Record<string, string> }>;
+}
+const parsePrometheusTextFormat = createRequire(import.meta.url)('parse-prometheus-text-format') as (text: string) => ThirdPartyFamily[];
 
 // GET /metrics on a live nsqd: a strict Prometheus text-format parse, and every value checked
 // against /stats taken at the same quiet moment.
-
-interface Sample {
-  name: string;
-  labels: Record<string, string>;
-  value: number;
-}
-
-interface ParsedFamily {
-  type?: string;
-  help?: string;
-  samples: Sample[];
-}
-
-const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
-const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-const FLOAT = /^(?:[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?|[+-]?Inf|NaN)$/;
-const TYPES = new Set(['counter', 'gauge', 'histogram', 'summary', 'untyped']);
-
-/** A strict parser for the Prometheus text format 0.0.4, enough to reject anything malformed. */
-function parseExposition(text: string): Map<string, ParsedFamily> {
-  assert.ok(text.endsWith('\n'), 'exposition must end with a newline');
-  const families = new Map<string, ParsedFamily>();
-  const finished = new Set<string>();
-  const series = new Set<string>();
-  let current: string | null = null;
-  const enter = (name: string): ParsedFamily => {
-    if (current !== name) {
-      assert.ok(!finished.has(name), `family ${name} is not contiguous`);
-      if (current !== null) finished.add(current);
-      current = name;
-    }
-    let f = families.get(name);
-    if (!f) families.set(name, (f = { samples: [] }));
-    return f;
-  };
-  for (const line of text.slice(0, -1).split('\n')) {
-    if (line === '') continue;
-    if (line.startsWith('#')) {
-      const m = /^# (HELP|TYPE) (\S+) (.*)$/.exec(line);
-      if (!m) {
-        assert.ok(!/^# (HELP|TYPE)/.test(line), `malformed ${line}`);
-        continue; // plain comment
-      }
-      const [, kind, name, rest] = m;
-      assert.match(name!, METRIC_NAME);
-      const f = enter(name!);
-      if (kind === 'HELP') {
-        assert.equal(f.help, undefined, `duplicate HELP for ${name}`);
-        assert.ok(!/\\[^\\n]/.test(rest!.replace(/\\\\/g, '')), `bad escape in HELP ${line}`);
-        f.help = rest;
-      } else {
-        assert.equal(f.type, undefined, `duplicate TYPE for ${name}`);
-        assert.equal(f.samples.length, 0, `TYPE after samples for ${name}`);
-        assert.ok(TYPES.has(rest!), `bad type ${rest}`);
-        f.type = rest;
-      }
-      continue;
-    }
-    // name{labels} value [timestamp]
-    let i = 0;
-    while (i < line.length && line[i] !== '{' && line[i] !== ' ') i++;
-    const name = line.slice(0, i);
-    assert.match(name, METRIC_NAME);
-    const labels: Record<string, string> = {};
-    if (line[i] === '{') {
-      i++;
-      while (line[i] !== '}') {
-        let j = i;
-        while (line[j] !== '=') {
-          assert.ok(j < line.length, `unterminated label in ${line}`);
-          j++;
-        }
-        const lname = line.slice(i, j);
-        assert.match(lname, LABEL_NAME);
-        assert.ok(!(lname in labels), `duplicate label ${lname}`);
-        assert.equal(line[j + 1], '"', `label value must be quoted in ${line}`);
-        let k = j + 2;
-        let value = '';
-        for (;;) {
-          const c = line[k];
-          assert.ok(c !== undefined, `unterminated label value in ${line}`);
-          if (c === '"') break;
-          if (c === '\\') {
-            const e = line[k + 1];
-            if (e === '\\') value += '\\';
-            else if (e === '"') value += '"';
-            else if (e === 'n') value += '\n';
-            else assert.fail(`bad escape \\${e} in ${line}`);
-            k += 2;
-            continue;
-          }
-          value += c;
-          k++;
-        }
-        labels[lname] = value;
-        i = k + 1;
-        if (line[i] === ',') i++;
-        else assert.equal(line[i], '}', `expected , or } in ${line}`);
-      }
-      i++;
-    }
-    assert.equal(line[i], ' ', `expected a space before the value in ${line}`);
-    const parts = line.slice(i + 1).split(' ');
-    assert.ok(parts.length === 1 || (parts.length === 2 && /^-?\d+$/.test(parts[1]!)), `bad value/timestamp in ${line}`);
-    assert.match(parts[0]!, FLOAT);
-    const f = enter(name);
-    const key = name + JSON.stringify(Object.entries(labels).sort());
-    assert.ok(!series.has(key), `duplicate series ${key}`);
-    series.add(key);
-    f.samples.push({ name, labels, value: Number(parts[0]!.replace('Inf', 'Infinity')) });
-  }
-  for (const [name, f] of families) assert.ok(f.type, `family ${name} has no TYPE`);
-  return families;
-}
-
-function sample(fams: Map<string, ParsedFamily>, name: string, labels: Record<string, string>): number {
-  const f = fams.get(name);
-  assert.ok(f, `family ${name}`);
-  const key = JSON.stringify(Object.entries(labels).sort());
-  const s = f.samples.find((x) => JSON.stringify(Object.entries(x.labels).sort()) === key);
-  assert.ok(s, `${name}${key}`);
-  return s.value;
-}
-
-function get(port: number, path: string): Promise<{ status: number; type: string; body: string }> {
-  return new Promise((resolve, reject) => {
-    http
-      .get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type']), body: Buffer.concat(chunks).toString() }));
-      })
-      .on('error', reject);
-  });
-}
-
-function post(port: number, path: string, body = ''): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method: 'POST', path, agent: false }, (res) => {
-      res.resume();
-      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`${path}: status ${res.statusCode}`))));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-interface E2e {
-  count: number;
-  percentiles: Array<{ quantile: number; value: number }> | null;
-}
-interface ChannelJson {
-  channel_name: string;
-  depth: number;
-  backend_depth: number;
-  in_flight_count: number;
-  deferred_count: number;
-  message_count: number;
-  requeue_count: number;
-  timeout_count: number;
-  client_count: number;
-  paused: boolean;
-  e2e_processing_latency: E2e;
-}
-interface TopicJson {
-  topic_name: string;
-  depth: number;
-  backend_depth: number;
-  message_count: number;
-  message_bytes: number;
-  paused: boolean;
-  channels: ChannelJson[];
-  e2e_processing_latency: E2e;
-}
 
 test('/metrics parses strictly and agrees with /stats', async () => {
   const d = await startNsqd(['--mem-queue-size=2', '--e2e-processing-latency-percentile=0.99,0.5', '--msg-timeout=60s']);
@@ -187,16 +23,16 @@ test('/metrics parses strictly and agrees with /stats', async () => {
   try {
     // mt: channel c1 with a consumer (1 FIN, 1 deferred REQ, 1 in flight), c2 paused and
     // overflowing to disk; mt2 without channels (backlog on disk); a paused ephemeral topic.
-    await post(d.httpPort, '/topic/create?topic=mt');
-    await post(d.httpPort, '/channel/create?topic=mt&channel=c1');
-    await post(d.httpPort, '/channel/create?topic=mt&channel=c2');
-    await post(d.httpPort, '/channel/pause?topic=mt&channel=c2');
+    await postOk(d.httpPort, '/topic/create?topic=mt');
+    await postOk(d.httpPort, '/channel/create?topic=mt&channel=c1');
+    await postOk(d.httpPort, '/channel/create?topic=mt&channel=c2');
+    await postOk(d.httpPort, '/channel/pause?topic=mt&channel=c2');
     c.command('SUB mt c1');
     assert.equal(await c.next(), '0 OK');
-    for (let i = 0; i < 10; i++) await post(d.httpPort, '/pub?topic=mt', `message ${i}`);
-    for (let i = 0; i < 5; i++) await post(d.httpPort, '/pub?topic=mt2', 'x');
-    await post(d.httpPort, '/pub?topic=eph%23ephemeral', 'e');
-    await post(d.httpPort, '/topic/pause?topic=eph%23ephemeral');
+    for (let i = 0; i < 10; i++) await postOk(d.httpPort, '/pub?topic=mt', `message ${i}`);
+    for (let i = 0; i < 5; i++) await postOk(d.httpPort, '/pub?topic=mt2', 'x');
+    await postOk(d.httpPort, '/pub?topic=eph%23ephemeral', 'e');
+    await postOk(d.httpPort, '/topic/pause?topic=eph%23ephemeral');
     c.command('RDY 3');
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) {
@@ -212,9 +48,9 @@ test('/metrics parses strictly and agrees with /stats', async () => {
 
     const m = await get(d.httpPort, '/metrics');
     assert.equal(m.status, 200);
-    assert.equal(m.type, 'text/plain; version=0.0.4; charset=utf-8');
-    const fams = parseExposition(m.body);
-    const stats = JSON.parse((await get(d.httpPort, '/stats?format=json')).body) as { topics: TopicJson[] };
+    assert.equal(m.headers['content-type'], 'text/plain; version=0.0.4; charset=utf-8');
+    const fams = parseExposition(m.text);
+    const stats = await getJson<{ topics: TopicStatsJson[] }>(d.httpPort, '/stats?format=json');
     assert.deepEqual(stats.topics.map((t) => t.topic_name), ['eph#ephemeral', 'mt', 'mt2']);
 
     // The scenario really produced the interesting values.
@@ -229,33 +65,33 @@ test('/metrics parses strictly and agrees with /stats', async () => {
     let channelSamples = 0;
     for (const t of stats.topics) {
       const tl = { topic: t.topic_name };
-      assert.equal(sample(fams, 'nsq_topic_depth', tl), t.depth);
-      assert.equal(sample(fams, 'nsq_topic_backend_depth', tl), t.backend_depth);
-      assert.equal(sample(fams, 'nsq_topic_messages_total', tl), t.message_count);
-      assert.equal(sample(fams, 'nsq_topic_message_bytes_total', tl), t.message_bytes);
-      assert.equal(sample(fams, 'nsq_topic_paused', tl), t.paused ? 1 : 0);
+      assert.equal(requireSample(fams, 'nsq_topic_depth', tl), t.depth);
+      assert.equal(requireSample(fams, 'nsq_topic_backend_depth', tl), t.backend_depth);
+      assert.equal(requireSample(fams, 'nsq_topic_messages_total', tl), t.message_count);
+      assert.equal(requireSample(fams, 'nsq_topic_message_bytes_total', tl), t.message_bytes);
+      assert.equal(requireSample(fams, 'nsq_topic_paused', tl), t.paused ? 1 : 0);
       topicSamples++;
       for (const p of t.e2e_processing_latency.percentiles ?? []) {
-        assert.equal(sample(fams, 'nsq_topic_e2e_processing_latency_seconds', { ...tl, quantile: String(p.quantile) }), p.value / 1e9);
+        assert.equal(requireSample(fams, 'nsq_topic_e2e_processing_latency_seconds', { ...tl, quantile: String(p.quantile) }), p.value / 1e9);
       }
       if (t.e2e_processing_latency.percentiles) {
-        assert.equal(sample(fams, 'nsq_topic_e2e_processing_latency_samples', tl), t.e2e_processing_latency.count);
+        assert.equal(requireSample(fams, 'nsq_topic_e2e_processing_latency_samples', tl), t.e2e_processing_latency.count);
       }
       for (const ch of t.channels) {
         const cl = { topic: t.topic_name, channel: ch.channel_name };
-        assert.equal(sample(fams, 'nsq_channel_depth', cl), ch.depth);
-        assert.equal(sample(fams, 'nsq_channel_backend_depth', cl), ch.backend_depth);
-        assert.equal(sample(fams, 'nsq_channel_in_flight_messages', cl), ch.in_flight_count);
-        assert.equal(sample(fams, 'nsq_channel_deferred_messages', cl), ch.deferred_count);
-        assert.equal(sample(fams, 'nsq_channel_messages_total', cl), ch.message_count);
-        assert.equal(sample(fams, 'nsq_channel_requeued_total', cl), ch.requeue_count);
-        assert.equal(sample(fams, 'nsq_channel_timed_out_total', cl), ch.timeout_count);
-        assert.equal(sample(fams, 'nsq_channel_clients', cl), ch.client_count);
-        assert.equal(sample(fams, 'nsq_channel_paused', cl), ch.paused ? 1 : 0);
+        assert.equal(requireSample(fams, 'nsq_channel_depth', cl), ch.depth);
+        assert.equal(requireSample(fams, 'nsq_channel_backend_depth', cl), ch.backend_depth);
+        assert.equal(requireSample(fams, 'nsq_channel_in_flight_messages', cl), ch.in_flight_count);
+        assert.equal(requireSample(fams, 'nsq_channel_deferred_messages', cl), ch.deferred_count);
+        assert.equal(requireSample(fams, 'nsq_channel_messages_total', cl), ch.message_count);
+        assert.equal(requireSample(fams, 'nsq_channel_requeued_total', cl), ch.requeue_count);
+        assert.equal(requireSample(fams, 'nsq_channel_timed_out_total', cl), ch.timeout_count);
+        assert.equal(requireSample(fams, 'nsq_channel_clients', cl), ch.client_count);
+        assert.equal(requireSample(fams, 'nsq_channel_paused', cl), ch.paused ? 1 : 0);
         for (const p of ch.e2e_processing_latency.percentiles ?? []) {
-          assert.equal(sample(fams, 'nsq_channel_e2e_processing_latency_seconds', { ...cl, quantile: String(p.quantile) }), p.value / 1e9);
+          assert.equal(requireSample(fams, 'nsq_channel_e2e_processing_latency_seconds', { ...cl, quantile: String(p.quantile) }), p.value / 1e9);
         }
-        assert.equal(sample(fams, 'nsq_channel_e2e_processing_latency_samples', cl), ch.e2e_processing_latency.count);
+        assert.equal(requireSample(fams, 'nsq_channel_e2e_processing_latency_samples', cl), ch.e2e_processing_latency.count);
         channelSamples++;
       }
     }
@@ -265,7 +101,21 @@ test('/metrics parses strictly and agrees with /stats', async () => {
     assert.equal(fams.get('nsq_topic_messages_total')!.type, 'counter');
     assert.equal(fams.get('nsq_channel_depth')!.type, 'gauge');
     for (const name of ['nsq_process_resident_memory_bytes', 'nsq_process_heap_used_bytes', 'nsq_process_cpu_seconds_total', 'nsq_process_start_time_seconds']) {
-      assert.ok(sample(fams, name, {}) > 0, name);
+      assert.ok(requireSample(fams, name, {}) > 0, name);
+    }
+
+    // A third-party parser (the prom2json-compatible one used by dashboards' tooling) reads the
+    // same families, types, label sets and values.
+    const third = parsePrometheusTextFormat(m.text);
+    assert.equal(third.length, fams.size);
+    for (const fam of third) {
+      const ours = fams.get(fam.name);
+      assert.ok(ours !== undefined, fam.name);
+      assert.equal(fam.type.toLowerCase(), ours.type, fam.name);
+      assert.equal(fam.metrics.length, ours.samples.length, fam.name);
+      for (const sample of fam.metrics) {
+        assert.equal(Number(sample.value), requireSample(fams, fam.name, sample.labels ?? {}), `${fam.name} ${JSON.stringify(sample.labels)}`);
+      }
     }
   } finally {
     c.close();

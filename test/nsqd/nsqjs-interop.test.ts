@@ -1,41 +1,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import { startNsqd, type Daemon } from '../helpers/daemons.js';
+import { nsqjs, type NsqjsMessage, type NsqjsReader, type NsqjsWriter } from '../helpers/nsqjs.js';
 import { assertV1Empty, channelOf, post, sleep, statsJson, topicOf, until } from './http-helpers.js';
 
 // Wire compatibility with the real nsqjs client (npm, CommonJS): its Writer (PUB/MPUB/DPUB) and
 // Reader (IDENTIFY, SUB, RDY from maxInFlight, FIN/REQ, msg_timeout) against our nsqd.
-
-interface NsqjsMessage {
-  id: string;
-  body: Buffer;
-  attempts: number;
-  timestamp: number;
-  finish(): void;
-  requeue(delayMs?: number, backoff?: boolean): void;
-  touch(): void;
-}
-interface NsqjsReader {
-  connect(): void;
-  close(): void;
-  on(event: 'message', f: (m: NsqjsMessage) => void): this;
-  on(event: 'nsqd_connected' | 'nsqd_closed' | 'ready' | 'not_ready', f: () => void): this;
-  on(event: 'error' | 'discard', f: (err: unknown) => void): this;
-}
-interface NsqjsWriter {
-  connect(): void;
-  close(): void;
-  publish(topic: string, msgs: string | Buffer | Array<string | Buffer>, cb: (err?: Error | null) => void): void;
-  /** nsqjs 0.13 wants a one-element array here (its README says a single message). */
-  deferPublish(topic: string, msgs: Array<string | Buffer>, timeMs: number, cb: (err?: Error | null) => void): void;
-  on(event: 'ready' | 'closed', f: () => void): this;
-  on(event: 'error', f: (err: Error) => void): this;
-}
-const nsqjs = createRequire(import.meta.url)('nsqjs') as {
-  Reader: new (topic: string, channel: string, opts: Record<string, unknown>) => NsqjsReader;
-  Writer: new (host: string, port: number, opts?: Record<string, unknown>) => NsqjsWriter;
-};
 
 const TOTAL = 20_000;
 

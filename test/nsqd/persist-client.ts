@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { ChannelStatsJson, TopicStatsJson } from '../../src/nsqd/stats.js';
 import { FRAME_TYPE_ERROR, FRAME_TYPE_MESSAGE, FrameDecoder } from '../../src/protocol/frame.js';
 import { tempDir, type Daemon } from '../helpers/daemons.js';
 
@@ -193,34 +194,15 @@ export async function createChannel(port: number, topic: string, channel: string
   await httpOk(port, `/channel/create?topic=${encodeURIComponent(topic)}&channel=${encodeURIComponent(channel)}`);
 }
 
-export interface ChannelStats {
-  channel_name: string;
-  depth: number;
-  backend_depth: number;
-  in_flight_count: number;
-  deferred_count: number;
-  message_count: number;
-  client_count: number;
-  paused: boolean;
-}
-export interface TopicStats {
-  topic_name: string;
-  channels: ChannelStats[];
-  depth: number;
-  backend_depth: number;
-  message_count: number;
-  paused: boolean;
-}
-
 /** GET /stats?format=json → topics by name. */
-export async function topicStats(port: number): Promise<Map<string, TopicStats>> {
+export async function topicStats(port: number): Promise<Map<string, TopicStatsJson>> {
   const r = await httpCall(port, 'GET', '/stats?format=json');
   if (r.status !== 200) throw new Error(`/stats -> ${r.status} ${r.text}`);
-  const topics = (JSON.parse(r.text) as { topics: TopicStats[] }).topics;
+  const topics = (JSON.parse(r.text) as { topics: TopicStatsJson[] }).topics;
   return new Map(topics.map((t) => [t.topic_name, t]));
 }
 
-export async function channelStats(port: number, topic: string, channel: string): Promise<ChannelStats> {
+export async function channelStats(port: number, topic: string, channel: string): Promise<ChannelStatsJson> {
   const t = (await topicStats(port)).get(topic);
   const c = t?.channels.find((x) => x.channel_name === channel);
   if (c === undefined) throw new Error(`no channel ${topic}:${channel} in /stats`);

@@ -2,126 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { collectProcessMetrics, escapeLabel, renderPrometheus, type ProcessMetrics } from '../../src/nsqd/prometheus.js';
 import type { StatsSnapshot } from '../../src/nsqd/stats-snapshot.js';
-
-interface Sample {
-  name: string;
-  labels: Record<string, string>;
-  value: number;
-}
-
-interface ParsedFamily {
-  type?: string;
-  help?: string;
-  samples: Sample[];
-}
-
-const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
-const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-const FLOAT = /^(?:[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?|[+-]?Inf|NaN)$/;
-const TYPES = new Set(['counter', 'gauge', 'histogram', 'summary', 'untyped']);
-
-/** A strict parser for the Prometheus text format 0.0.4, enough to reject anything malformed. */
-function parseExposition(text: string): Map<string, ParsedFamily> {
-  assert.ok(text.endsWith('\n'), 'exposition must end with a newline');
-  const families = new Map<string, ParsedFamily>();
-  const finished = new Set<string>();
-  const series = new Set<string>();
-  let current: string | null = null;
-  const enter = (name: string): ParsedFamily => {
-    if (current !== name) {
-      assert.ok(!finished.has(name), `family ${name} is not contiguous`);
-      if (current !== null) finished.add(current);
-      current = name;
-    }
-    let f = families.get(name);
-    if (!f) families.set(name, (f = { samples: [] }));
-    return f;
-  };
-  for (const line of text.slice(0, -1).split('\n')) {
-    if (line === '') continue;
-    if (line.startsWith('#')) {
-      const m = /^# (HELP|TYPE) (\S+) (.*)$/.exec(line);
-      if (!m) {
-        assert.ok(!/^# (HELP|TYPE)/.test(line), `malformed ${line}`);
-        continue; // plain comment
-      }
-      const [, kind, name, rest] = m;
-      assert.match(name!, METRIC_NAME);
-      const f = enter(name!);
-      if (kind === 'HELP') {
-        assert.equal(f.help, undefined, `duplicate HELP for ${name}`);
-        assert.ok(!/\\[^\\n]/.test(rest!.replace(/\\\\/g, '')), `bad escape in HELP ${line}`);
-        f.help = rest;
-      } else {
-        assert.equal(f.type, undefined, `duplicate TYPE for ${name}`);
-        assert.equal(f.samples.length, 0, `TYPE after samples for ${name}`);
-        assert.ok(TYPES.has(rest!), `bad type ${rest}`);
-        f.type = rest;
-      }
-      continue;
-    }
-    // name{labels} value [timestamp]
-    let i = 0;
-    while (i < line.length && line[i] !== '{' && line[i] !== ' ') i++;
-    const name = line.slice(0, i);
-    assert.match(name, METRIC_NAME);
-    const labels: Record<string, string> = {};
-    if (line[i] === '{') {
-      i++;
-      while (line[i] !== '}') {
-        let j = i;
-        while (line[j] !== '=') {
-          assert.ok(j < line.length, `unterminated label in ${line}`);
-          j++;
-        }
-        const lname = line.slice(i, j);
-        assert.match(lname, LABEL_NAME);
-        assert.ok(!(lname in labels), `duplicate label ${lname}`);
-        assert.equal(line[j + 1], '"', `label value must be quoted in ${line}`);
-        let k = j + 2;
-        let value = '';
-        for (;;) {
-          const c = line[k];
-          assert.ok(c !== undefined, `unterminated label value in ${line}`);
-          if (c === '"') break;
-          if (c === '\\') {
-            const e = line[k + 1];
-            if (e === '\\') value += '\\';
-            else if (e === '"') value += '"';
-            else if (e === 'n') value += '\n';
-            else assert.fail(`bad escape \\${e} in ${line}`);
-            k += 2;
-            continue;
-          }
-          value += c;
-          k++;
-        }
-        labels[lname] = value;
-        i = k + 1;
-        if (line[i] === ',') i++;
-        else assert.equal(line[i], '}', `expected , or } in ${line}`);
-      }
-      i++;
-    }
-    assert.equal(line[i], ' ', `expected a space before the value in ${line}`);
-    const parts = line.slice(i + 1).split(' ');
-    assert.ok(parts.length === 1 || (parts.length === 2 && /^-?\d+$/.test(parts[1]!)), `bad value/timestamp in ${line}`);
-    assert.match(parts[0]!, FLOAT);
-    const f = enter(name);
-    const key = name + JSON.stringify(Object.entries(labels).sort());
-    assert.ok(!series.has(key), `duplicate series ${key}`);
-    series.add(key);
-    f.samples.push({ name, labels, value: Number(parts[0]!.replace('Inf', 'Infinity')) });
-  }
-  for (const [name, f] of families) assert.ok(f.type, `family ${name} has no TYPE`);
-  return families;
-}
-
-function value(fams: Map<string, ParsedFamily>, name: string, labels: Record<string, string>): number | undefined {
-  const f = fams.get(name);
-  const s = f?.samples.find((x) => JSON.stringify(Object.entries(x.labels).sort()) === JSON.stringify(Object.entries(labels).sort()));
-  return s?.value;
-}
+import { findSample, parseExposition } from '../helpers/prometheus-parser.js';
 
 const PROC: ProcessMetrics = { residentMemoryBytes: 1e8, heapUsedBytes: 2e7, heapTotalBytes: 3e7, cpuSecondsTotal: 1.25, uptimeSeconds: 42.5, startTimeSeconds: 1700000000 };
 
@@ -147,35 +28,35 @@ const SNAP: StatsSnapshot = {
 
 test('output parses strictly and carries the snapshot values', () => {
   const fams = parseExposition(renderPrometheus(SNAP, PROC));
-  assert.equal(value(fams, 'nsq_topic_depth', { topic: 'orders' }), 12);
-  assert.equal(value(fams, 'nsq_topic_backend_depth', { topic: 'orders' }), 2);
-  assert.equal(value(fams, 'nsq_topic_messages_total', { topic: 'orders' }), 1000);
-  assert.equal(value(fams, 'nsq_topic_message_bytes_total', { topic: 'orders' }), 123456);
-  assert.equal(value(fams, 'nsq_topic_paused', { topic: 'orders' }), 1);
+  assert.equal(findSample(fams, 'nsq_topic_depth', { topic: 'orders' }), 12);
+  assert.equal(findSample(fams, 'nsq_topic_backend_depth', { topic: 'orders' }), 2);
+  assert.equal(findSample(fams, 'nsq_topic_messages_total', { topic: 'orders' }), 1000);
+  assert.equal(findSample(fams, 'nsq_topic_message_bytes_total', { topic: 'orders' }), 123456);
+  assert.equal(findSample(fams, 'nsq_topic_paused', { topic: 'orders' }), 1);
   const ch = { topic: 'orders', channel: 'archive' };
-  assert.equal(value(fams, 'nsq_channel_depth', ch), 5);
-  assert.equal(value(fams, 'nsq_channel_backend_depth', ch), 1);
-  assert.equal(value(fams, 'nsq_channel_in_flight_messages', ch), 3);
-  assert.equal(value(fams, 'nsq_channel_deferred_messages', ch), 4);
-  assert.equal(value(fams, 'nsq_channel_messages_total', ch), 990);
-  assert.equal(value(fams, 'nsq_channel_requeued_total', ch), 6);
-  assert.equal(value(fams, 'nsq_channel_timed_out_total', ch), 7);
-  assert.equal(value(fams, 'nsq_channel_clients', ch), 2);
-  assert.equal(value(fams, 'nsq_channel_paused', ch), 0);
-  assert.equal(value(fams, 'nsq_channel_paused', { topic: 'orders', channel: 'x#ephemeral' }), 1);
-  assert.equal(value(fams, 'nsq_channel_e2e_processing_latency_seconds', { ...ch, quantile: '0.99' }), 0.0025);
-  assert.equal(value(fams, 'nsq_channel_e2e_processing_latency_seconds', { ...ch, quantile: '0.5' }), 0.000001);
-  assert.equal(value(fams, 'nsq_channel_e2e_processing_latency_samples', ch), 7);
-  assert.equal(value(fams, 'nsq_topic_e2e_processing_latency_seconds', { topic: 'orders', quantile: '0.99' }), 0.0025);
+  assert.equal(findSample(fams, 'nsq_channel_depth', ch), 5);
+  assert.equal(findSample(fams, 'nsq_channel_backend_depth', ch), 1);
+  assert.equal(findSample(fams, 'nsq_channel_in_flight_messages', ch), 3);
+  assert.equal(findSample(fams, 'nsq_channel_deferred_messages', ch), 4);
+  assert.equal(findSample(fams, 'nsq_channel_messages_total', ch), 990);
+  assert.equal(findSample(fams, 'nsq_channel_requeued_total', ch), 6);
+  assert.equal(findSample(fams, 'nsq_channel_timed_out_total', ch), 7);
+  assert.equal(findSample(fams, 'nsq_channel_clients', ch), 2);
+  assert.equal(findSample(fams, 'nsq_channel_paused', ch), 0);
+  assert.equal(findSample(fams, 'nsq_channel_paused', { topic: 'orders', channel: 'x#ephemeral' }), 1);
+  assert.equal(findSample(fams, 'nsq_channel_e2e_processing_latency_seconds', { ...ch, quantile: '0.99' }), 0.0025);
+  assert.equal(findSample(fams, 'nsq_channel_e2e_processing_latency_seconds', { ...ch, quantile: '0.5' }), 0.000001);
+  assert.equal(findSample(fams, 'nsq_channel_e2e_processing_latency_samples', ch), 7);
+  assert.equal(findSample(fams, 'nsq_topic_e2e_processing_latency_seconds', { topic: 'orders', quantile: '0.99' }), 0.0025);
   // No percentiles → no e2e samples for that channel/topic.
-  assert.equal(value(fams, 'nsq_channel_e2e_processing_latency_samples', { topic: 'orders', channel: 'x#ephemeral' }), undefined);
+  assert.equal(findSample(fams, 'nsq_channel_e2e_processing_latency_samples', { topic: 'orders', channel: 'x#ephemeral' }), undefined);
   // Escaped label values round-trip.
-  assert.equal(value(fams, 'nsq_topic_depth', { topic: 'we"ird\\na\nme' }), 1);
-  assert.equal(value(fams, 'nsq_process_resident_memory_bytes', {}), 1e8);
-  assert.equal(value(fams, 'nsq_process_heap_used_bytes', {}), 2e7);
-  assert.equal(value(fams, 'nsq_process_heap_total_bytes', {}), 3e7);
-  assert.equal(value(fams, 'nsq_process_cpu_seconds_total', {}), 1.25);
-  assert.equal(value(fams, 'nsq_process_uptime_seconds', {}), 42.5);
+  assert.equal(findSample(fams, 'nsq_topic_depth', { topic: 'we"ird\\na\nme' }), 1);
+  assert.equal(findSample(fams, 'nsq_process_resident_memory_bytes', {}), 1e8);
+  assert.equal(findSample(fams, 'nsq_process_heap_used_bytes', {}), 2e7);
+  assert.equal(findSample(fams, 'nsq_process_heap_total_bytes', {}), 3e7);
+  assert.equal(findSample(fams, 'nsq_process_cpu_seconds_total', {}), 1.25);
+  assert.equal(findSample(fams, 'nsq_process_uptime_seconds', {}), 42.5);
   for (const [name, f] of fams) {
     assert.ok(name.startsWith('nsq_'), name);
     assert.ok(f.help, `${name} has HELP`);
@@ -197,8 +78,8 @@ test('HELP/TYPE precede samples and types are right', () => {
 
 test('empty snapshot and live process metrics still parse', () => {
   const fams = parseExposition(renderPrometheus({ topics: [] }));
-  assert.ok((value(fams, 'nsq_process_resident_memory_bytes', {}) ?? 0) > 0);
-  assert.ok((value(fams, 'nsq_process_uptime_seconds', {}) ?? -1) >= 0);
+  assert.ok((findSample(fams, 'nsq_process_resident_memory_bytes', {}) ?? 0) > 0);
+  assert.ok((findSample(fams, 'nsq_process_uptime_seconds', {}) ?? -1) >= 0);
   const p = collectProcessMetrics();
   assert.ok(p.heapTotalBytes >= p.heapUsedBytes || p.heapUsedBytes > 0);
 });

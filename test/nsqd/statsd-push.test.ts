@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as dgram from 'node:dgram';
-import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startNsqd, type Daemon } from '../helpers/daemons.js';
 import { FRAME_MESSAGE, parseMessage, WireClient } from '../helpers/secure-wire.js';
+import { postOk } from './http-helpers.js';
 
 // nsqd pushing to a real UDP statsd listener (nsqd.md §10): names, prefix, counters as deltas,
 // gauges, e2e percentiles and mem stats, datagram size.
@@ -38,17 +38,6 @@ class UdpSink {
   }
 }
 
-function post(port: number, path: string, body: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method: 'POST', path, agent: false }, (res) => {
-      res.resume();
-      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`status ${res.statusCode}`))));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
 async function waitFor(cond: () => boolean, ms: number): Promise<void> {
   const deadline = Date.now() + ms;
   while (!cond()) {
@@ -62,8 +51,8 @@ async function activity(d: Daemon): Promise<WireClient> {
   const c = await WireClient.connect(d.tcpPort);
   c.command('SUB st sc');
   assert.equal(await c.next(), '0 OK');
-  for (const b of ['a', 'bb', 'ccc']) await post(d.httpPort, '/pub?topic=st', b);
-  await post(d.httpPort, '/pub?topic=eph%23ephemeral', 'e');
+  for (const b of ['a', 'bb', 'ccc']) await postOk(d.httpPort, '/pub?topic=st', b);
+  await postOk(d.httpPort, '/pub?topic=eph%23ephemeral', 'e');
   c.command('RDY 2');
   for (let i = 0; i < 2; i++) {
     const f = await c.nextFrame();

@@ -1,33 +1,14 @@
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, it } from 'node:test';
-import { startNsqd, type Daemon } from '../helpers/daemons.js';
-import { channelStats, command, eventually, int32, mpubBody, nsqdStats, RawClient } from '../helpers/raw-client.js';
+import { describe, it } from 'node:test';
+import { channelStats, command, eventually, int32, mpubBody, nsqdStats, type RawClient } from '../helpers/raw-client.js';
+import { sharedNsqd } from '../helpers/shared-nsqd.js';
 
 /**
  * Every protocol V2 command against a real nsqd over raw sockets (tcp-protocol.md §5, §7, §10):
  * the success answer (or its absence) and each error of the spec tables with its exact text,
  * fatal errors closing the connection and the three non-fatal ones leaving it open.
  */
-let nsqd: Daemon;
-const clients: RawClient[] = [];
-let seq = 0;
-const uniq = (p: string) => `${p}_${++seq}`;
-
-async function connect(magic: boolean | string = true): Promise<RawClient> {
-  const c = await RawClient.connect(nsqd.tcpPort, magic);
-  clients.push(c);
-  return c;
-}
-
-async function fatal(c: RawClient, text: string): Promise<void> {
-  await c.expectError(text);
-  await c.waitClosed();
-}
-
-async function nonFatal(c: RawClient, text: string): Promise<void> {
-  await c.expectError(text);
-  await c.expectOpen();
-}
+const { daemon, connect, uniq } = sharedNsqd();
 
 /** A connection subscribed to a fresh topic/channel (state 3). */
 async function subscribed(topic = uniq('t'), channel = 'c'): Promise<RawClient> {
@@ -37,21 +18,11 @@ async function subscribed(topic = uniq('t'), channel = 'c'): Promise<RawClient> 
   return c;
 }
 
-before(async () => {
-  nsqd = await startNsqd();
-});
-afterEach(() => {
-  for (const c of clients.splice(0)) c.destroy();
-});
-after(async () => {
-  await nsqd.stop();
-});
-
 describe('magic and unknown commands', () => {
   it('answers a wrong magic with E_BAD_PROTOCOL (no description) and closes', async () => {
     for (const magic of ['  V1', 'V2  ', 'GET ']) {
       const c = await connect(magic);
-      await fatal(c, 'E_BAD_PROTOCOL');
+      await c.expectFatal('E_BAD_PROTOCOL');
     }
   });
 
@@ -74,7 +45,7 @@ describe('magic and unknown commands', () => {
     for (const [line, text] of cases) {
       const c = await connect();
       c.send(line);
-      await fatal(c, text);
+      await c.expectFatal(text);
     }
   });
 
@@ -128,8 +99,8 @@ describe('IDENTIFY', () => {
     await c.expectResponse('OK');
     c.send(`SUB ${topic} ch`);
     await c.expectResponse('OK');
-    const s = await nsqdStats(nsqd.httpPort, topic);
-    const client = channelStats(s, topic, 'ch')!.clients[0]!;
+    const s = await nsqdStats(daemon().httpPort, topic);
+    const client = channelStats(s, topic, 'ch')!.clients![0]!;
     assert.equal(client.client_id, 'my-client');
     assert.equal(client.hostname, 'my-host');
     assert.equal(client.user_agent, 'raw/1.0');
@@ -139,26 +110,26 @@ describe('IDENTIFY', () => {
   it('is refused after SUB', async () => {
     const c = await subscribed();
     c.identify({});
-    await fatal(c, 'E_INVALID cannot IDENTIFY in current state');
+    await c.expectFatal('E_INVALID cannot IDENTIFY in current state');
   });
 
   it('reports body size errors', async () => {
     let c = await connect();
     c.send('IDENTIFY', '');
-    await fatal(c, 'E_BAD_BODY IDENTIFY invalid body size 0');
+    await c.expectFatal('E_BAD_BODY IDENTIFY invalid body size 0');
     c = await connect();
     c.write(Buffer.concat([Buffer.from('IDENTIFY\n'), int32(-1)]));
-    await fatal(c, 'E_BAD_BODY IDENTIFY invalid body size -1');
+    await c.expectFatal('E_BAD_BODY IDENTIFY invalid body size -1');
     c = await connect();
     c.write(Buffer.concat([Buffer.from('IDENTIFY\n'), int32(5242881)]));
-    await fatal(c, 'E_BAD_BODY IDENTIFY body too big 5242881 > 5242880');
+    await c.expectFatal('E_BAD_BODY IDENTIFY body too big 5242881 > 5242880');
   });
 
   it('reports JSON errors', async () => {
     for (const body of ['{', 'not json', '[]', '{"heartbeat_interval":"1000"}', '{"heartbeat_interval":1000.0}', '{"feature_negotiation":1}']) {
       const c = await connect();
       c.identify(body);
-      await fatal(c, 'E_BAD_BODY IDENTIFY failed to decode JSON body');
+      await c.expectFatal('E_BAD_BODY IDENTIFY failed to decode JSON body');
     }
   });
 
@@ -174,14 +145,14 @@ describe('IDENTIFY', () => {
     for (const [body, text] of cases) {
       const c = await connect();
       c.identify(body);
-      await fatal(c, `E_BAD_BODY IDENTIFY ${text}`);
+      await c.expectFatal(`E_BAD_BODY IDENTIFY ${text}`);
     }
   });
 
   it('refuses snappy and deflate together', async () => {
     const c = await connect();
     c.identify({ feature_negotiation: true, snappy: true, deflate: true });
-    await fatal(c, 'E_IDENTIFY_FAILED cannot enable both deflate and snappy compression');
+    await c.expectFatal('E_IDENTIFY_FAILED cannot enable both deflate and snappy compression');
   });
 });
 
@@ -189,22 +160,22 @@ describe('AUTH (auth disabled on this nsqd)', () => {
   it('answers E_AUTH_DISABLED after reading the body', async () => {
     const c = await connect();
     c.send('AUTH', 'secret');
-    await fatal(c, 'E_AUTH_DISABLED AUTH disabled');
+    await c.expectFatal('E_AUTH_DISABLED AUTH disabled');
   });
 
   it('checks state, parameters and body size first', async () => {
     let c = await subscribed();
     c.send('AUTH', 'secret');
-    await fatal(c, 'E_INVALID cannot AUTH in current state');
+    await c.expectFatal('E_INVALID cannot AUTH in current state');
     c = await connect();
     c.send('AUTH extra');
-    await fatal(c, 'E_INVALID AUTH invalid number of parameters');
+    await c.expectFatal('E_INVALID AUTH invalid number of parameters');
     c = await connect();
     c.send('AUTH', '');
-    await fatal(c, 'E_BAD_BODY AUTH invalid body size 0');
+    await c.expectFatal('E_BAD_BODY AUTH invalid body size 0');
     c = await connect();
     c.write(Buffer.concat([Buffer.from('AUTH\n'), int32(5242881)]));
-    await fatal(c, 'E_BAD_BODY AUTH body too big 5242881 > 5242880');
+    await c.expectFatal('E_BAD_BODY AUTH body too big 5242881 > 5242880');
   });
 });
 
@@ -212,11 +183,11 @@ describe('SUB', () => {
   it('answers OK, enters state 3 with RDY 0, creates topic and channel', async () => {
     const topic = uniq('sub');
     const c = await subscribed(topic, 'ch');
-    const s = await nsqdStats(nsqd.httpPort, topic);
+    const s = await nsqdStats(daemon().httpPort, topic);
     const ch = channelStats(s, topic, 'ch')!;
     assert.equal(ch.client_count, 1);
-    assert.equal(ch.clients[0]!.state, 3);
-    assert.equal(ch.clients[0]!.ready_count, 0);
+    assert.equal(ch.clients![0]!.state, 3);
+    assert.equal(ch.clients![0]!.ready_count, 0);
     await c.expectOpen();
   });
 
@@ -229,7 +200,7 @@ describe('SUB', () => {
   it('is refused a second time', async () => {
     const c = await subscribed();
     c.send(`SUB ${uniq('t')} c`);
-    await fatal(c, 'E_INVALID cannot SUB in current state');
+    await c.expectFatal('E_INVALID cannot SUB in current state');
   });
 
   it('is refused with heartbeats disabled, before the parameters are looked at', async () => {
@@ -237,7 +208,7 @@ describe('SUB', () => {
     c.identify({ heartbeat_interval: -1 });
     await c.expectResponse('OK');
     c.send('SUB');
-    await fatal(c, 'E_INVALID cannot SUB with heartbeats disabled');
+    await c.expectFatal('E_INVALID cannot SUB with heartbeats disabled');
   });
 
   it('checks parameters, topic, then channel', async () => {
@@ -255,7 +226,7 @@ describe('SUB', () => {
     for (const [line, text] of cases) {
       const c = await connect();
       c.send(line);
-      await fatal(c, text);
+      await c.expectFatal(text);
     }
   });
 
@@ -273,13 +244,13 @@ describe('RDY', () => {
   it('is refused before SUB', async () => {
     const c = await connect();
     c.send('RDY 1');
-    await fatal(c, 'E_INVALID cannot RDY in current state');
+    await c.expectFatal('E_INVALID cannot RDY in current state');
   });
 
   it('sets the ready count, with no response; no count means 1, an empty one 0', async () => {
     const topic = uniq('rdy');
     const c = await subscribed(topic, 'ch');
-    const rdy = async () => (channelStats(await nsqdStats(nsqd.httpPort, topic), topic, 'ch')!.clients[0]!.ready_count as number);
+    const rdy = async () => (channelStats(await nsqdStats(daemon().httpPort, topic), topic, 'ch')!.clients![0]!.ready_count as number);
     c.send('RDY 2500');
     await c.expectSilence(100);
     assert.equal(await rdy(), 2500);
@@ -310,7 +281,7 @@ describe('RDY', () => {
     for (const [line, text] of cases) {
       const c = await subscribed();
       c.send(line);
-      await fatal(c, text);
+      await c.expectFatal(text);
     }
   });
 });
@@ -322,7 +293,7 @@ describe('FIN, REQ and TOUCH errors', () => {
     for (const [line, cmd] of [[`FIN ${ID}`, 'FIN'], [`REQ ${ID} 0`, 'REQ'], [`TOUCH ${ID}`, 'TOUCH']]) {
       const c = await connect();
       c.send(line!);
-      await fatal(c, `E_INVALID cannot ${cmd} in current state`);
+      await c.expectFatal(`E_INVALID cannot ${cmd} in current state`);
     }
   });
 
@@ -336,7 +307,7 @@ describe('FIN, REQ and TOUCH errors', () => {
     for (const [line, text] of cases) {
       const c = await subscribed();
       c.send(line);
-      await fatal(c, text);
+      await c.expectFatal(text);
     }
   });
 
@@ -344,32 +315,32 @@ describe('FIN, REQ and TOUCH errors', () => {
     for (const line of ['FIN 0123', `FIN ${ID}0`, 'REQ 0123 0', 'TOUCH 0123', 'FIN ']) {
       const c = await subscribed();
       c.send(line);
-      await fatal(c, 'E_INVALID invalid message ID');
+      await c.expectFatal('E_INVALID invalid message ID');
     }
   });
 
   it('REQ refuses a timeout that is not digits, after the id check', async () => {
     let c = await subscribed();
     c.send(`REQ ${ID} -1`);
-    await fatal(c, 'E_INVALID REQ could not parse timeout -1');
+    await c.expectFatal('E_INVALID REQ could not parse timeout -1');
     c = await subscribed();
     c.send(`REQ ${ID} 1s`);
-    await fatal(c, 'E_INVALID REQ could not parse timeout 1s');
+    await c.expectFatal('E_INVALID REQ could not parse timeout 1s');
     c = await subscribed();
     c.send('REQ 0123 x');
-    await fatal(c, 'E_INVALID invalid message ID');
+    await c.expectFatal('E_INVALID invalid message ID');
   });
 
   it('answer an id that is not in flight with a non-fatal error', async () => {
     const c = await subscribed();
     c.send(`FIN ${ID}`);
-    await nonFatal(c, `E_FIN_FAILED FIN ${ID} failed ID not in flight`);
+    await c.expectNonFatal(`E_FIN_FAILED FIN ${ID} failed ID not in flight`);
     c.send(`REQ ${ID} 10`);
-    await nonFatal(c, `E_REQ_FAILED REQ ${ID} failed ID not in flight`);
+    await c.expectNonFatal(`E_REQ_FAILED REQ ${ID} failed ID not in flight`);
     c.send(`REQ ${ID} 99999999`); // clamped to --max-req-timeout, not refused
-    await nonFatal(c, `E_REQ_FAILED REQ ${ID} failed ID not in flight`);
+    await c.expectNonFatal(`E_REQ_FAILED REQ ${ID} failed ID not in flight`);
     c.send(`TOUCH ${ID}`);
-    await nonFatal(c, `E_TOUCH_FAILED TOUCH ${ID} failed ID not in flight`);
+    await c.expectNonFatal(`E_TOUCH_FAILED TOUCH ${ID} failed ID not in flight`);
     // still subscribed and able to take messages afterwards
     c.send('RDY 1');
     await c.expectOpen();
@@ -390,7 +361,7 @@ describe('CLS and NOP', () => {
   it('CLS is refused before SUB', async () => {
     const c = await connect();
     c.send('CLS');
-    await fatal(c, 'E_INVALID cannot CLS in current state');
+    await c.expectFatal('E_INVALID cannot CLS in current state');
   });
 
   it('CLS answers CLOSE_WAIT, keeps the socket open, then RDY is ignored and a second CLS refused', async () => {
@@ -399,13 +370,13 @@ describe('CLS and NOP', () => {
     c.send('RDY 5');
     c.send('CLS');
     await c.expectResponse('CLOSE_WAIT');
-    const st = channelStats(await nsqdStats(nsqd.httpPort, topic), topic, 'ch')!.clients[0]!;
+    const st = channelStats(await nsqdStats(daemon().httpPort, topic), topic, 'ch')!.clients![0]!;
     assert.equal(st.state, 4);
     assert.equal(st.ready_count, 0);
     c.send('RDY 10');
     await c.expectOpen();
     c.send('CLS');
-    await fatal(c, 'E_INVALID cannot CLS in current state');
+    await c.expectFatal('E_INVALID cannot CLS in current state');
   });
 
   it('NOP has no response in any state', async () => {
@@ -428,10 +399,10 @@ describe('PUB', () => {
     await c.expectResponse('OK');
     c.send(`PUB ${topic}`, Buffer.from([0, 1, 2]));
     await c.expectResponse('OK');
-    const s = await nsqdStats(nsqd.httpPort);
+    const s = await nsqdStats(daemon().httpPort);
     const t = s.topics!.find((x) => x.topic_name === topic)!;
     assert.equal(t.message_count, 2);
-    const producer = s.producers.find((p) => (p.pub_counts as Array<{ topic: string }> | undefined)?.[0]?.topic === topic);
+    const producer = s.producers!.find((p) => (p.pub_counts as Array<{ topic: string }> | undefined)?.[0]?.topic === topic);
     assert.deepEqual(producer?.pub_counts, [{ topic, count: 2 }]);
   });
 
@@ -448,22 +419,22 @@ describe('PUB', () => {
   it('checks parameters and topic before the body', async () => {
     let c = await connect();
     c.send('PUB');
-    await fatal(c, 'E_INVALID PUB insufficient number of parameters');
+    await c.expectFatal('E_INVALID PUB insufficient number of parameters');
     c = await connect();
     c.send('PUB bad*topic'); // no body follows: the name is checked first
-    await fatal(c, 'E_BAD_TOPIC PUB topic name "bad*topic" is not valid');
+    await c.expectFatal('E_BAD_TOPIC PUB topic name "bad*topic" is not valid');
   });
 
   it('checks the body size', async () => {
     let c = await connect();
     c.send('PUB t', '');
-    await fatal(c, 'E_BAD_MESSAGE PUB invalid message body size 0');
+    await c.expectFatal('E_BAD_MESSAGE PUB invalid message body size 0');
     c = await connect();
     c.write(Buffer.concat([Buffer.from('PUB t\n'), int32(-1)]));
-    await fatal(c, 'E_BAD_MESSAGE PUB invalid message body size -1');
+    await c.expectFatal('E_BAD_MESSAGE PUB invalid message body size -1');
     c = await connect();
     c.write(Buffer.concat([Buffer.from('PUB t\n'), int32(1048577)]));
-    await fatal(c, 'E_BAD_MESSAGE PUB message too big 1048577 > 1048576');
+    await c.expectFatal('E_BAD_MESSAGE PUB message too big 1048577 > 1048576');
   });
 
   it('accepts a body of exactly --max-msg-size', async () => {
@@ -479,7 +450,7 @@ describe('MPUB', () => {
     const c = await connect();
     c.send(`MPUB ${topic}`, mpubBody(['a', 'bb', 'ccc']));
     await c.expectResponse('OK');
-    const s = await nsqdStats(nsqd.httpPort, topic);
+    const s = await nsqdStats(daemon().httpPort, topic);
     assert.equal(s.topics![0]!.message_count, 3);
     assert.equal(s.topics![0]!.depth, 3);
   });
@@ -487,10 +458,10 @@ describe('MPUB', () => {
   it('checks parameters, then the topic (its code repeated in the text)', async () => {
     let c = await connect();
     c.send('MPUB');
-    await fatal(c, 'E_INVALID MPUB insufficient number of parameters');
+    await c.expectFatal('E_INVALID MPUB insufficient number of parameters');
     c = await connect();
     c.send('MPUB bad*');
-    await fatal(c, 'E_BAD_TOPIC E_BAD_TOPIC MPUB topic name "bad*" is not valid');
+    await c.expectFatal('E_BAD_TOPIC E_BAD_TOPIC MPUB topic name "bad*" is not valid');
   });
 
   it('reports body, count and message errors', async () => {
@@ -506,7 +477,7 @@ describe('MPUB', () => {
     for (const [bytes, text] of cases) {
       const c = await connect();
       c.write(bytes);
-      await fatal(c, text);
+      await c.expectFatal(text);
     }
   });
 
@@ -514,8 +485,8 @@ describe('MPUB', () => {
     const topic = uniq('mpubbad');
     const c = await connect();
     c.write(Buffer.concat([Buffer.from(`MPUB ${topic}\n`), int32(20), int32(2), int32(1), Buffer.from('a'), int32(-4)]));
-    await fatal(c, 'E_BAD_MESSAGE MPUB invalid message(1) body size -4');
-    const s = await nsqdStats(nsqd.httpPort, topic);
+    await c.expectFatal('E_BAD_MESSAGE MPUB invalid message(1) body size -4');
+    const s = await nsqdStats(daemon().httpPort, topic);
     assert.equal(s.topics!.length, 1);
     assert.equal(s.topics![0]!.message_count, 0);
   });
@@ -527,7 +498,7 @@ describe('MPUB', () => {
     c.write(Buffer.concat([Buffer.from(`MPUB ${topic}\n`), int32(4096), batch, command(`PUB ${topic}`, 'z')]));
     await c.expectResponse('OK');
     await c.expectResponse('OK');
-    const s = await nsqdStats(nsqd.httpPort, topic);
+    const s = await nsqdStats(daemon().httpPort, topic);
     assert.equal(s.topics![0]!.message_count, 3);
   });
 });
@@ -539,7 +510,7 @@ describe('DPUB', () => {
     const p = await connect();
     p.send(`DPUB ${topic} 60000`, 'later');
     await p.expectResponse('OK');
-    const ch = channelStats(await nsqdStats(nsqd.httpPort, topic), topic, 'ch')!;
+    const ch = channelStats(await nsqdStats(daemon().httpPort, topic), topic, 'ch')!;
     assert.equal(ch.deferred_count, 1);
     assert.equal(ch.depth, 0);
     await c.expectOpen();
@@ -555,7 +526,7 @@ describe('DPUB', () => {
     // uint64 wrap: 2^64 is 0
     c.send(`DPUB ${topic} 18446744073709551616`, 'wrapped');
     await c.expectResponse('OK');
-    const s = await nsqdStats(nsqd.httpPort, topic);
+    const s = await nsqdStats(daemon().httpPort, topic);
     assert.equal(s.topics![0]!.message_count, 3);
   });
 
@@ -573,17 +544,17 @@ describe('DPUB', () => {
     for (const [line, text] of cases) {
       const c = await connect();
       c.send(line);
-      await fatal(c, text);
+      await c.expectFatal(text);
     }
   });
 
   it('checks the body like PUB', async () => {
     let c = await connect();
     c.send('DPUB t 10', '');
-    await fatal(c, 'E_BAD_MESSAGE DPUB invalid message body size 0');
+    await c.expectFatal('E_BAD_MESSAGE DPUB invalid message body size 0');
     c = await connect();
     c.write(Buffer.concat([Buffer.from('DPUB t 10\n'), int32(1048577)]));
-    await fatal(c, 'E_BAD_MESSAGE DPUB message too big 1048577 > 1048576');
+    await c.expectFatal('E_BAD_MESSAGE DPUB message too big 1048577 > 1048576');
   });
 });
 
@@ -602,6 +573,6 @@ describe('pipelining', () => {
       command('CLS'),
     ]));
     for (const want of ['OK', 'OK', 'OK', 'OK', 'OK', 'CLOSE_WAIT']) await c.expectResponse(want);
-    await eventually(async () => (await nsqdStats(nsqd.httpPort, topic)).topics?.[0]?.message_count === 4);
+    await eventually(async () => (await nsqdStats(daemon().httpPort, topic)).topics?.[0]?.message_count === 4);
   });
 });

@@ -1,40 +1,16 @@
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, it } from 'node:test';
-import { startNsqd, type Daemon } from '../helpers/daemons.js';
-import { command, int32, mpubBody, nsqdStats, RawClient, FRAME_TYPE_RESPONSE } from '../helpers/raw-client.js';
+import { describe, it } from 'node:test';
+import { command, int32, mpubBody, nsqdStats, FRAME_TYPE_RESPONSE } from '../helpers/raw-client.js';
+import { sharedNsqd } from '../helpers/shared-nsqd.js';
 
 /**
  * Connection-level behaviour of protocol V2 against a real nsqd (tcp-protocol.md §1, §4, §9):
  * heartbeats and the read deadline, streams cut short (the "failed to read" errors), garbage,
  * over-long lines, oversized bodies, and one client's failure leaving the others unaffected.
  */
-let nsqd: Daemon;
-const clients: RawClient[] = [];
-let seq = 0;
-const uniq = (p: string) => `${p}_${++seq}`;
-
-async function connect(magic: boolean | string = true): Promise<RawClient> {
-  const c = await RawClient.connect(nsqd.tcpPort, magic);
-  clients.push(c);
-  return c;
-}
-
-async function fatal(c: RawClient, text: string): Promise<void> {
-  await c.expectError(text);
-  await c.waitClosed();
-}
+const { daemon, connect, uniq } = sharedNsqd();
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-before(async () => {
-  nsqd = await startNsqd();
-});
-afterEach(() => {
-  for (const c of clients.splice(0)) c.destroy();
-});
-after(async () => {
-  await nsqd.stop();
-});
 
 describe('heartbeats and deadlines', () => {
   it('sends heartbeats at the IDENTIFY interval and closes after two are ignored', async () => {
@@ -122,7 +98,7 @@ describe('streams cut short (half-close)', () => {
       const c = await connect();
       c.write(bytes);
       c.end();
-      await fatal(c, text);
+      await c.expectFatal(text);
     });
   }
 
@@ -176,10 +152,10 @@ describe('bad input', () => {
   it('answers an oversized body at once, without waiting for (or reading) the body', async () => {
     const c = await connect();
     c.write(Buffer.concat([Buffer.from('PUB t\n'), int32(50 * 1024 * 1024)]));
-    await fatal(c, 'E_BAD_MESSAGE PUB message too big 52428800 > 1048576');
+    await c.expectFatal('E_BAD_MESSAGE PUB message too big 52428800 > 1048576');
     const m = await connect();
     m.write(Buffer.concat([Buffer.from('MPUB t\n'), int32(6 * 1024 * 1024), Buffer.alloc(64 * 1024)]));
-    await fatal(m, 'E_BAD_BODY MPUB body too big 6291456 > 5242880');
+    await m.expectFatal('E_BAD_BODY MPUB body too big 6291456 > 5242880');
   });
 
   it('survives random garbage: every connection ends with an error frame or a silent close', async () => {
@@ -225,7 +201,7 @@ describe('isolation', () => {
     const m = await consumer.readMessage();
     assert.equal(m.body.toString(), 'fine');
     await consumer.expectSilence(150);
-    const s = await nsqdStats(nsqd.httpPort, topic);
+    const s = await nsqdStats(daemon().httpPort, topic);
     assert.equal(s.topics![0]!.message_count, 1);
   });
 
@@ -238,13 +214,13 @@ describe('isolation', () => {
     b.send(`SUB ${topic} ch`);
     await b.expectResponse('OK');
     b.send('RDY 99999');
-    await fatal(b, 'E_INVALID RDY count 99999 out of range 0-2500');
+    await b.expectFatal('E_INVALID RDY count 99999 out of range 0-2500');
     a.send('RDY 1');
     const p = await connect();
     p.send(`PUB ${topic}`, 'still here');
     await p.expectResponse('OK');
     assert.equal((await a.readMessage()).body.toString(), 'still here');
-    const s = await nsqdStats(nsqd.httpPort, topic);
+    const s = await nsqdStats(daemon().httpPort, topic);
     assert.equal(s.topics![0]!.channels[0]!.client_count, 1);
   });
 });

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, it } from 'node:test';
-import { startNsqd, type Daemon } from '../helpers/daemons.js';
+import { after, describe, it } from 'node:test';
 import { channelStats, eventually, mpubBody, nsqdStats, RawClient } from '../helpers/raw-client.js';
+import { startNsqd } from '../helpers/daemons.js';
+import { sharedNsqd } from '../helpers/shared-nsqd.js';
 import type { Message } from '../../src/protocol/message.js';
 
 /**
@@ -9,16 +10,7 @@ import type { Message } from '../../src/protocol/message.js';
  * nsqd.md §4, §7): RDY as an in-flight ceiling, FIN/REQ/TOUCH with ownership, timeouts and
  * redelivery, CLS, sampling, unbuffered output, consumer limits, ephemeral lifetimes, DPUB/MPUB.
  */
-let nsqd: Daemon;
-const clients: RawClient[] = [];
-let seq = 0;
-const uniq = (p: string) => `${p}_${++seq}`;
-
-async function connect(): Promise<RawClient> {
-  const c = await RawClient.connect(nsqd.tcpPort);
-  clients.push(c);
-  return c;
-}
+const { daemon, connect, uniq } = sharedNsqd();
 
 /** A consumer: optional IDENTIFY, SUB, optional RDY. */
 async function consumer(topic: string, channel: string, opts: { identify?: object; rdy?: number } = {}): Promise<RawClient> {
@@ -35,7 +27,7 @@ async function consumer(topic: string, channel: string, opts: { identify?: objec
 
 let publisher: RawClient | null = null;
 async function publish(topic: string, ...bodies: string[]): Promise<void> {
-  publisher ??= await RawClient.connect(nsqd.tcpPort);
+  publisher ??= await RawClient.connect(daemon().tcpPort);
   for (const b of bodies) {
     publisher.send(`PUB ${topic}`, b);
     await publisher.expectResponse('OK');
@@ -43,22 +35,16 @@ async function publish(topic: string, ...bodies: string[]): Promise<void> {
 }
 
 async function chStats(topic: string, channel: string) {
-  const ch = channelStats(await nsqdStats(nsqd.httpPort, topic), topic, channel);
+  const ch = channelStats(await nsqdStats(daemon().httpPort, topic), topic, channel);
   assert.ok(ch, `channel ${topic}:${channel} not in /stats`);
   return ch;
 }
 
 const body = (m: Message) => m.body.toString();
 
-before(async () => {
-  nsqd = await startNsqd();
-});
-afterEach(() => {
-  for (const c of clients.splice(0)) c.destroy();
-});
-after(async () => {
+// The publisher outlives single tests, so it is not one of sharedNsqd's per-test connections.
+after(() => {
   publisher?.destroy();
-  await nsqd.stop();
 });
 
 describe('delivery and RDY', () => {
@@ -87,8 +73,8 @@ describe('delivery and RDY', () => {
     await c.expectSilence(200);
     let st = await chStats(topic, 'ch');
     assert.equal(st.in_flight_count, 2);
-    assert.equal(st.clients[0]!.ready_count, 2);
-    assert.equal(st.clients[0]!.in_flight_count, 2);
+    assert.equal(st.clients![0]!.ready_count, 2);
+    assert.equal(st.clients![0]!.in_flight_count, 2);
     // A FIN frees one slot: the next message flows without a new RDY.
     c.send(`FIN ${a.id}`);
     assert.equal(body(await c.readMessage()), 'm3');
@@ -100,8 +86,8 @@ describe('delivery and RDY', () => {
     st = await chStats(topic, 'ch');
     assert.equal(st.in_flight_count, 1);
     assert.equal(st.depth, 2);
-    assert.equal(st.clients[0]!.finish_count, 2);
-    assert.equal(st.clients[0]!.message_count, 3);
+    assert.equal(st.clients![0]!.finish_count, 2);
+    assert.equal(st.clients![0]!.message_count, 3);
     // Raising RDY resumes.
     c.send('RDY 10');
     assert.deepEqual([body(await c.readMessage()), body(await c.readMessage())], ['m4', 'm5']);
@@ -156,7 +142,7 @@ describe('delivery and RDY', () => {
     }
     await c.expectSilence(100);
     const st = await chStats(topic, 'ch');
-    assert.equal(st.clients[0]!.finish_count, total);
+    assert.equal(st.clients![0]!.finish_count, total);
     assert.equal(st.in_flight_count, 0);
     assert.equal(st.depth, 0);
   });
@@ -218,8 +204,8 @@ describe('FIN, REQ, TOUCH', () => {
     await c.expectSilence(100);
     const st = await chStats(topic, 'ch');
     assert.equal(st.requeue_count, 1);
-    assert.equal(st.clients[0]!.requeue_count, 1);
-    assert.equal(st.clients[0]!.finish_count, 1);
+    assert.equal(st.clients![0]!.requeue_count, 1);
+    assert.equal(st.clients![0]!.finish_count, 1);
     assert.equal(st.in_flight_count, 0);
   });
 
@@ -250,7 +236,7 @@ describe('FIN, REQ, TOUCH', () => {
     const st = await chStats(topic, 'ch');
     assert.equal(st.in_flight_count, 0);
     assert.equal(st.depth, 1);
-    assert.equal(st.clients[0]!.in_flight_count, 0);
+    assert.equal(st.clients![0]!.in_flight_count, 0);
     c.send(`FIN ${m1.id}`);
     await c.expectError(`E_FIN_FAILED FIN ${m1.id} failed ID not in flight`);
     c.send('RDY 1');
@@ -362,9 +348,9 @@ describe('CLS', () => {
     const st = await chStats(topic, 'ch');
     assert.equal(st.in_flight_count, 0);
     assert.equal(st.depth, 2);
-    assert.equal(st.clients[0]!.finish_count, 1);
-    assert.equal(st.clients[0]!.requeue_count, 1);
-    assert.equal(st.clients[0]!.ready_count, 0);
+    assert.equal(st.clients![0]!.finish_count, 1);
+    assert.equal(st.clients![0]!.requeue_count, 1);
+    assert.equal(st.clients![0]!.ready_count, 0);
     assert.equal(c.closed, false);
   });
 });
@@ -385,7 +371,7 @@ describe('IDENTIFY sample_rate', () => {
     assert.ok(st.in_flight_count < 60, `in flight ${st.in_flight_count}`);
     assert.equal(st.message_count, 300);
     assert.equal(st.requeue_count, 0);
-    assert.equal(st.clients[0]!.sample_rate, 1);
+    assert.equal(st.clients![0]!.sample_rate, 1);
     let received = 0;
     while (c.pending() > 0 || received < st.in_flight_count) {
       await c.readMessage();
@@ -445,7 +431,7 @@ describe('limits and lifetimes', () => {
     c2.destroy();
     c3.destroy();
     await eventually(async () => {
-      const topics = (await nsqdStats(nsqd.httpPort)).topics ?? [];
+      const topics = (await nsqdStats(daemon().httpPort)).topics ?? [];
       return !topics.some((t) => t.topic_name === topic) && topics.find((t) => t.topic_name === durable)?.channels.length === 0;
     }, 3000, 'ephemeral channel and topic deleted');
   });
@@ -453,7 +439,7 @@ describe('limits and lifetimes', () => {
   it('closes subscribed sockets without an error frame when their channel is deleted', async () => {
     const topic = uniq('chdel');
     const c = await consumer(topic, 'ch', { rdy: 1 });
-    const res = await fetch(`http://127.0.0.1:${nsqd.httpPort}/channel/delete?topic=${topic}&channel=ch`, { method: 'POST' });
+    const res = await fetch(`http://127.0.0.1:${daemon().httpPort}/channel/delete?topic=${topic}&channel=ch`, { method: 'POST' });
     assert.equal(res.status, 200);
     await c.waitClosed();
     assert.equal(c.pending(), 0);
@@ -462,7 +448,7 @@ describe('limits and lifetimes', () => {
   it('holds deliveries while the channel is paused and resumes on unpause', async () => {
     const topic = uniq('pause');
     const c = await consumer(topic, 'ch', { rdy: 5 });
-    const post = (path: string) => fetch(`http://127.0.0.1:${nsqd.httpPort}${path}?topic=${topic}&channel=ch`, { method: 'POST' });
+    const post = (path: string) => fetch(`http://127.0.0.1:${daemon().httpPort}${path}?topic=${topic}&channel=ch`, { method: 'POST' });
     assert.equal((await post('/channel/pause')).status, 200);
     await publish(topic, 'held');
     await c.expectSilence(200);
@@ -473,7 +459,7 @@ describe('limits and lifetimes', () => {
   it('keeps an ephemeral channel that never had a client', async () => {
     const topic = uniq('ephkeep');
     await publish(topic, 'x');
-    const res = await fetch(`http://127.0.0.1:${nsqd.httpPort}/channel/create?topic=${topic}&channel=x%23ephemeral`, { method: 'POST' });
+    const res = await fetch(`http://127.0.0.1:${daemon().httpPort}/channel/create?topic=${topic}&channel=x%23ephemeral`, { method: 'POST' });
     assert.equal(res.status, 200);
     await new Promise((r) => setTimeout(r, 150));
     assert.ok(await chStats(topic, 'x#ephemeral'));

@@ -1,24 +1,13 @@
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, it } from 'node:test';
-import { startNsqd, type Daemon } from '../helpers/daemons.js';
-import { FRAME_TYPE_ERROR, FRAME_TYPE_RESPONSE, int32, RawClient } from '../helpers/raw-client.js';
+import { describe, it } from 'node:test';
+import { FRAME_TYPE_ERROR, FRAME_TYPE_RESPONSE, int32 } from '../helpers/raw-client.js';
+import { sharedNsqd } from '../helpers/shared-nsqd.js';
 
 /**
  * The verified transcripts of tcp-protocol.md §12, replayed byte for byte against a real nsqd:
  * each line is one connection; `[0]`/`[1]` are the frame types; "(closed)" marks fatal errors.
  */
-let nsqd: Daemon;
-const clients: RawClient[] = [];
-
-before(async () => {
-  nsqd = await startNsqd();
-});
-afterEach(() => {
-  for (const c of clients.splice(0)) c.destroy();
-});
-after(async () => {
-  await nsqd.stop();
-});
+const { connect } = sharedNsqd();
 
 type Step = { send: Buffer } | { expect: [number, string]; closed?: boolean } | { open: true };
 
@@ -32,8 +21,7 @@ const fatal = (text: string): Step => ({ expect: [FRAME_TYPE_ERROR, text], close
 const nonFatal = (text: string): Step => ({ expect: [FRAME_TYPE_ERROR, text] });
 
 async function replay(steps: Step[]): Promise<void> {
-  const c = await RawClient.connect(nsqd.tcpPort);
-  clients.push(c);
+  const c = await connect();
   for (const s of steps) {
     if ('send' in s) {
       c.write(s.send);
@@ -74,8 +62,7 @@ describe('tcp-protocol.md §12 transcripts', () => {
   for (const [name, steps] of transcripts) it(name, () => replay(steps));
 
   it('IDENTIFY heartbeat_interval then silence: heartbeats, then the socket is closed', async () => {
-    const c = await RawClient.connect(nsqd.tcpPort);
-    clients.push(c);
+    const c = await connect();
     c.skipHeartbeats = false;
     c.identify({ heartbeat_interval: 1000 });
     await c.expectResponse('OK');
