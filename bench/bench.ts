@@ -97,17 +97,18 @@ function makeBodies(n: number, size: number): Buffer[] {
   return Array.from({ length: n }, () => Buffer.alloc(size, 'a'));
 }
 
-/** Publishes `total` messages over `producers` connections; returns seconds and MPUB round-trip latencies. */
-async function publish(port: number, topic: string, total: number, a: Args): Promise<{ seconds: number; lat: number[] }> {
-  const cmd = encodeMpub(topic, makeBodies(a.batch, a.size));
-  const conns = await Promise.all(Array.from({ length: a.producers }, () => BenchConn.connect(port)));
-  const batches = Math.ceil(total / a.batch);
+/**
+ * Sends `cmd` `count` times over `producers` connections, one command outstanding per
+ * connection; returns seconds and the sorted round-trip latencies (ms).
+ */
+async function sendRepeatedly(port: number, cmd: Buffer, count: number, producers: number): Promise<{ seconds: number; lat: number[] }> {
+  const conns = await Promise.all(Array.from({ length: producers }, () => BenchConn.connect(port)));
   let next = 0;
   const lat: number[] = [];
   const t0 = performance.now();
   await Promise.all(
     conns.map(async (c) => {
-      while (next < batches) {
+      while (next < count) {
         next++;
         const s = performance.now();
         await c.send(cmd);
@@ -118,6 +119,12 @@ async function publish(port: number, topic: string, total: number, a: Args): Pro
   const seconds = (performance.now() - t0) / 1000;
   for (const c of conns) c.close();
   return { seconds, lat: lat.sort((x, y) => x - y) };
+}
+
+/** Publishes `total` messages in MPUB batches; returns seconds and MPUB round-trip latencies. */
+function publish(port: number, topic: string, total: number, a: Args): Promise<{ seconds: number; lat: number[] }> {
+  const cmd = encodeMpub(topic, makeBodies(a.batch, a.size));
+  return sendRepeatedly(port, cmd, Math.ceil(total / a.batch), a.producers);
 }
 
 /** Consumes `total` messages over `consumers` connections with FIN; returns seconds. */
@@ -158,23 +165,7 @@ async function phasePub(port: number, a: Args): Promise<void> {
   const body = Buffer.alloc(a.size, 'a');
   const cmd = Buffer.concat([Buffer.from(`PUB ${topic}\n`), Buffer.alloc(4), body]);
   cmd.writeInt32BE(a.size, cmd.length - a.size - 4);
-  const conns = await Promise.all(Array.from({ length: a.producers }, () => BenchConn.connect(port)));
-  let next = 0;
-  const lat: number[] = [];
-  const t0 = performance.now();
-  await Promise.all(
-    conns.map(async (c) => {
-      while (next < total) {
-        next++;
-        const s = performance.now();
-        await c.send(cmd);
-        lat.push(performance.now() - s);
-      }
-    }),
-  );
-  const seconds = (performance.now() - t0) / 1000;
-  for (const c of conns) c.close();
-  lat.sort((x, y) => x - y);
+  const { seconds, lat } = await sendRepeatedly(port, cmd, total, a.producers);
   report('pub_writer', seconds, total, a.size, ` - PUB p50: ${pct(lat, 50).toFixed(3)}ms p99: ${pct(lat, 99).toFixed(3)}ms`);
 }
 
