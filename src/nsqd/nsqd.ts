@@ -86,6 +86,7 @@ export class Nsqd implements NsqdContext {
   /** Lock the data dir, bind the listeners, load metadata, start the loops (nsqd.md §2.1). */
   async start(): Promise<void> {
     const o = this.options;
+    this.logger.info(`nsqd v${this.version} (built w/tsnsq node ${process.version})`);
     this.logger.info(`ID: ${o.nodeId}`);
     try {
       this.#lock.acquire();
