@@ -171,7 +171,7 @@ export class Channel {
     if (n === 0) return;
     this.#pumping = true;
     try {
-      const now = this.#ctx.now();
+      let now = 0; // read the clock only once something is delivered
       let idle = 0;
       while (idle < n) {
         if (this.#rr >= n) this.#rr = 0;
@@ -186,6 +186,7 @@ export class Channel {
         const rate = c.sampleRate;
         // Sampling drops the message for this channel (tcp-protocol.md §8).
         if (rate > 0 && Math.floor(Math.random() * 100) > rate) continue;
+        if (now === 0) now = this.#ctx.now();
         m.attempts++;
         m.clientId = c.id;
         m.deliveryTs = now;

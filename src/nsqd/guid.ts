@@ -6,10 +6,20 @@
 const TWEPOCH = 1288834974288;
 const SEQ_MASK = 0xfff;
 const TWO_20 = 1048576;
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
+const scratch = Buffer.allocUnsafe(16);
 
-function hex32(n: number): string {
-  return HEX[(n >>> 24) & 0xff]! + HEX[(n >>> 16) & 0xff]! + HEX[(n >>> 8) & 0xff]! + HEX[n & 0xff]!;
+/** 16 hex chars for two uint32 halves, built as one flat string (no concatenation chain). */
+function hex64(hi: number, lo: number): string {
+  for (let i = 7; i >= 0; i--) {
+    scratch[i] = HEX_DIGITS[hi & 15]!;
+    hi >>>= 4;
+  }
+  for (let i = 15; i >= 8; i--) {
+    scratch[i] = HEX_DIGITS[lo & 15]!;
+    lo >>>= 4;
+  }
+  return scratch.toString('latin1', 0, 16);
 }
 
 /**
@@ -39,6 +49,6 @@ export class GuidFactory {
     const d = ts - TWEPOCH;
     const hi = Math.floor(d / 1024) >>> 0;
     const lo = (((d % 1024) << 22) | this.#nodeBits | this.#seq) >>> 0;
-    return hex32(hi) + hex32(lo);
+    return hex64(hi, lo);
   }
 }

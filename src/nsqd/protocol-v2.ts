@@ -43,7 +43,8 @@ function durationMs(n: number | bigint): number {
 }
 
 function checkMessageId(id: string): void {
-  if (Buffer.byteLength(id, 'latin1') !== MESSAGE_ID_LENGTH) throw invalid('invalid message ID');
+  // Params are latin1 strings (one char per wire byte), so length is the byte count.
+  if (id.length !== MESSAGE_ID_LENGTH) throw invalid('invalid message ID');
 }
 
 /** AUTH gate for SUB/PUB/MPUB/DPUB (tcp-protocol.md §11.3). Async only when the TTL expired. */
