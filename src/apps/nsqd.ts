@@ -3,13 +3,23 @@
 import { Logger } from '../lib/logger.js';
 import { FlagError } from '../lib/flags.js';
 import { Nsqd } from '../nsqd/nsqd.js';
-import { NSQD_VERSION, nsqdUsage, parseNsqdArgs } from '../nsqd/options.js';
+import { NSQD_VERSION, nsqdUsage, OptionsValidationError, parseNsqdArgs } from '../nsqd/options.js';
+
+/** Config-file problems and rejected values are the original's logFatal lines (fixed `[nsqd] ` prefix). */
+function isFatalLine(err: FlagError): boolean {
+  return err instanceof OptionsValidationError || /^failed (to load config file|parsing) /.test(err.message);
+}
 
 async function main(): Promise<void> {
   let args;
   try {
     args = parseNsqdArgs(process.argv.slice(2));
   } catch (err) {
+    if (err instanceof FlagError && isFatalLine(err)) {
+      const text = err instanceof OptionsValidationError ? `failed to instantiate nsqd - ${err.message}` : err.message;
+      new Logger('[nsqd] ').fatal(text);
+      process.exit(1);
+    }
     if (err instanceof FlagError) {
       process.stderr.write(`${err.message}\n`);
       process.stderr.write(`Run 'nsqd -h' to list the flags.\n`);

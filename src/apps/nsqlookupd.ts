@@ -13,6 +13,11 @@ async function main(argv: readonly string[]): Promise<void> {
     args = parseNsqlookupdArgs(argv);
   } catch (err) {
     if (!(err instanceof FlagError)) throw err;
+    // Config-file problems are the original's logFatal lines (fixed `[nsqlookupd] ` prefix).
+    if (/^failed (to load config file|parsing) /.test(err.message)) {
+      new Logger('[nsqlookupd] ').fatal(err.message);
+      process.exit(1);
+    }
     process.stderr.write(`${err.message}\n${nsqlookupdUsage()}`);
     process.exit(1);
   }

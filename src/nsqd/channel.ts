@@ -6,6 +6,10 @@ import { isEphemeral } from '../protocol/names.js';
 import { writeMessagesToBackend } from './backend-writes.js';
 import type { Consumer, NsqdContext } from './context.js';
 import { MessageHeap } from './message-heap.js';
+import { EXPERIMENT_TOPOLOGY_AWARE_CONSUMPTION } from './options.js';
+
+const isZoneLocal = (c: Consumer): boolean => c.zoneLocal;
+const readsRegionQueue = (c: Consumer): boolean => c.zoneLocal || c.regionLocal;
 
 /** Result of FIN/REQ/TOUCH on a message id. */
 export type InFlightResult = 'ok' | 'not-in-flight' | 'not-owner' | 'exiting' | 'already-deferred';
@@ -25,6 +29,9 @@ export class Channel {
   messageCount = 0;
   requeueCount = 0;
   timeoutCount = 0;
+  /** Deliveries by consumer locality (nsqd.md §4.3, §13); only memory-queue and hand-off deliveries count. */
+  zoneLocalMsgCount = 0;
+  regionLocalMsgCount = 0;
   globalMsgCount = 0;
   readonly e2e: E2eLatency | null;
 
@@ -41,6 +48,10 @@ export class Channel {
   #rr = 0;
   #pumping = false;
   #diskTurn = false;
+  // Topology-aware consumption: the original's unbuffered zone / region hand-off queues exist
+  // only when the experiment is on and the node has that zone / region.
+  readonly #zoneHandOff: boolean;
+  readonly #regionHandOff: boolean;
   /** Called once when an ephemeral channel loses its last consumer. */
   onEmpty: ((ch: Channel) => void) | null = null;
 
@@ -55,6 +66,10 @@ export class Channel {
     this.#mem = new Deque(Math.min(this.#memCap, 1024));
     this.#backend = ctx.makeBackend(`${topicName}:${name}`, this.ephemeral);
     this.e2e = ctx.makeE2eLatency();
+    const o = ctx.options;
+    const topologyAware = o.enableExperiment.includes(EXPERIMENT_TOPOLOGY_AWARE_CONSUMPTION);
+    this.#zoneHandOff = topologyAware && o.topologyZone !== '';
+    this.#regionHandOff = topologyAware && o.topologyRegion !== '';
   }
 
   get exiting(): boolean {
@@ -112,6 +127,7 @@ export class Channel {
   }
 
   #put(m: Message): void {
+    if ((this.#zoneHandOff || this.#regionHandOff) && this.#handOff(m)) return;
     if (this.#mem.length < this.#memCap) {
       this.#mem.push(m);
       return;
@@ -132,6 +148,59 @@ export class Channel {
     this.#deferred.set(m.id, m);
     this.#deferredHeap.push(m);
     return true;
+  }
+
+  /**
+   * The original's non-blocking sends on the unbuffered zone / region queues (nsqd.md §13): the
+   * message goes straight to a topology-local consumer that is ready right now — first a
+   * zone-local one, then one that reads the region queue (zone- or region-local) — else false.
+   */
+  #handOff(m: Message): boolean {
+    const consumers = this.#consumers;
+    const n = consumers.length;
+    if (n === 0 || this.paused || this.#exiting || this.#pumping) return false;
+    let viaZone = false;
+    let target: Consumer | undefined;
+    if (this.#zoneHandOff) {
+      target = this.#findReady(isZoneLocal);
+      viaZone = target !== undefined;
+    }
+    if (target === undefined && this.#regionHandOff) target = this.#findReady(readsRegionQueue);
+    if (target === undefined) return false;
+    // A zone-local consumer counts as zone-local whichever queue it read (as upstream's pump).
+    if (viaZone || target.zoneLocal) this.zoneLocalMsgCount++;
+    else this.regionLocalMsgCount++;
+    const rate = target.sampleRate;
+    if (rate > 0 && Math.floor(Math.random() * 100) > rate) return true;
+    this.#deliver(target, m, this.#ctx.now());
+    return true;
+  }
+
+  /** The first ready consumer matching `match`, starting at the round-robin position. */
+  #findReady(match: (c: Consumer) => boolean): Consumer | undefined {
+    const consumers = this.#consumers;
+    const n = consumers.length;
+    for (let i = 0; i < n; i++) {
+      const c = consumers[(this.#rr + i) % n]!;
+      if (match(c) && c.isReady()) {
+        this.#rr = (this.#rr + i + 1) % n;
+        return c;
+      }
+    }
+    return undefined;
+  }
+
+  /** Make `m` in flight on `c` and write it to the connection. */
+  #deliver(c: Consumer, m: Message, now: number): void {
+    m.attempts++;
+    m.clientId = c.id;
+    m.deliveryTs = now;
+    m.priority = now + c.msgTimeoutMs;
+    if (!this.#inFlight.has(m.id)) {
+      this.#inFlight.set(m.id, m);
+      this.#inFlightHeap.push(m);
+    }
+    c.deliver(m);
   }
 
   // ---- consumers ------------------------------------------------------------------------
@@ -180,41 +249,45 @@ export class Channel {
           idle++;
           continue;
         }
-        const m = this.#take();
-        if (m === undefined) break;
+        const m = this.#take(c);
+        if (m === undefined) {
+          // This consumer was ready but found nothing: it is first in line for the next message,
+          // otherwise single publishes would all go to the same consumer while it has RDY left.
+          this.#rr--;
+          break;
+        }
         idle = 0;
         const rate = c.sampleRate;
         // Sampling drops the message for this channel (tcp-protocol.md §8).
         if (rate > 0 && Math.floor(Math.random() * 100) > rate) continue;
         if (now === 0) now = this.#ctx.now();
-        m.attempts++;
-        m.clientId = c.id;
-        m.deliveryTs = now;
-        m.priority = now + c.msgTimeoutMs;
-        if (!this.#inFlight.has(m.id)) {
-          this.#inFlight.set(m.id, m);
-          this.#inFlightHeap.push(m);
-        }
-        c.deliver(m);
+        this.#deliver(c, m, now);
       }
     } finally {
       this.#pumping = false;
     }
   }
 
-  /** Next deliverable message from memory or disk, alternating when both have some. */
-  #take(): Message | undefined {
+  /** Counts a memory-queue delivery to `c` by its locality (global unless the experiment made it local). */
+  #countMemoryDelivery(c: Consumer): void {
+    if (c.zoneLocal) this.zoneLocalMsgCount++;
+    else if (c.regionLocal) this.regionLocalMsgCount++;
+    else this.globalMsgCount++;
+  }
+
+  /** Next deliverable message for `c` from memory or disk, alternating when both have some. */
+  #take(c: Consumer): Message | undefined {
     const memEmpty = this.#mem.length === 0;
     // peek(), not depth(): records salvaged after a crash are readable but not counted in depth.
     if (!memEmpty && !(this.#diskTurn && (this.#backend.depth() > 0 || this.#backend.peek() !== null))) {
       this.#diskTurn = true;
-      this.globalMsgCount++;
+      this.#countMemoryDelivery(c);
       return this.#mem.shift();
     }
     this.#diskTurn = false;
     for (;;) {
       const rec = this.#backend.peek();
-      if (rec === null) return memEmpty ? undefined : (this.globalMsgCount++, this.#mem.shift());
+      if (rec === null) return memEmpty ? undefined : (this.#countMemoryDelivery(c), this.#mem.shift());
       this.#backend.advance();
       try {
         return decodeMessage(rec);
@@ -252,6 +325,8 @@ export class Channel {
   requeueMessage(clientId: number, id: string, delayMs: number): InFlightResult {
     const m = this.#ownedInFlight(clientId, id);
     if (typeof m === 'string') return m;
+    // Refusals are decided before the message leaves in flight: upstream pops it (and counts the
+    // requeue) first, so a refused REQ loses it; here it stays in flight until FIN or timeout.
     if (delayMs === 0 && this.#exiting) return 'exiting';
     if (delayMs > 0 && this.#deferred.has(m.id)) return 'already-deferred';
     this.#removeInFlight(m);
@@ -322,6 +397,7 @@ export class Channel {
     if (this.#exiting) return;
     this.#exiting = true;
     this.onEmpty = null;
+    this.#ctx.logger.info(`CHANNEL(${this.name}): deleting`);
     for (const c of [...this.#consumers]) c.closeForChannel();
     this.empty();
     this.#backend.delete();
@@ -332,7 +408,13 @@ export class Channel {
     if (this.#exiting) return;
     this.#exiting = true;
     this.onEmpty = null;
+    this.#ctx.logger.info(`CHANNEL(${this.name}): closing`);
     for (const c of [...this.#consumers]) c.closeForChannel();
+    if (this.#mem.length > 0 || this.#inFlight.size > 0 || this.#deferred.size > 0) {
+      this.#ctx.logger.info(
+        `CHANNEL(${this.name}): flushing ${this.#mem.length} memory ${this.#inFlight.size} in-flight ${this.#deferred.size} deferred messages to backend`,
+      );
+    }
     if (!this.ephemeral) {
       const pending = [...this.#mem.drain(), ...this.#inFlightSorted(), ...this.#deferredHeap.drain()];
       writeMessagesToBackend(this.#backend, pending, this.#ctx.logger, `CHANNEL(${this.name})`);

@@ -69,6 +69,9 @@ export class ClientV2 implements Consumer, Flushable {
   userAgent = '';
   topologyRegion = '';
   topologyZone = '';
+  /** Set by IDENTIFY under the topology-aware-consumption experiment (nsqd.md §13). */
+  zoneLocal = false;
+  regionLocal = false;
   settings: IdentifySettings;
   identified = false;
   deflate = false;
@@ -103,7 +106,16 @@ export class ClientV2 implements Consumer, Flushable {
   #inflater: zlib.InflateRaw | null = null;
   #deflateBlocked = false;
   #inputEnded = false;
+  /** Reading stopped because too much output waits for a client that does not read. */
+  #inputHeld = false;
+  readonly #maxOutputBacklog: number;
   #eofHandled = false;
+  /** The 4 magic bytes as far as received (only logged: the parser checks them). */
+  #magic: Buffer | null = Buffer.alloc(0);
+  /** The magic was `  V2`: the connection ran the V2 loop, whose end is logged. */
+  #ioLoop = false;
+  /** The fatal error that ended the connection, logged at exit as upstream's tcp server does. */
+  #exitError: string | null = null;
 
   constructor(id: number, sock: Socket, host: ClientHost, commands: Record<string, CommandHandler | undefined>) {
     this.id = id;
@@ -125,6 +137,8 @@ export class ClientV2 implements Consumer, Flushable {
       msgTimeoutMs: o.msgTimeout,
     };
     this.#parser = new CommandParser({ maxBodySize: o.maxBodySize, maxMsgSize: o.maxMsgSize });
+    // Above what deliveries alone can queue (they stop at MAX_PENDING_WRITE, plus one message).
+    this.#maxOutputBacklog = 2 * MAX_PENDING_WRITE + o.maxMsgSize;
     sock.setNoDelay(true);
     this.#attach(sock);
     this.#startTimers();
@@ -183,6 +197,7 @@ export class ClientV2 implements Consumer, Flushable {
     // After a fatal error the rest of the input is ignored, as upstream stops reading.
     if (this.#closed) return;
     this.#lastRead = Date.now();
+    if (this.#magic !== null) this.#noteMagic(chunk);
     if (this.#inflater !== null) {
       this.#inflater.write(chunk);
       return;
@@ -203,6 +218,20 @@ export class ClientV2 implements Consumer, Flushable {
     this.#parser.push(chunk);
     this.#process();
   };
+
+  /** Logs the protocol magic once its 4 bytes are in (upstream's tcp handler lines). */
+  #noteMagic(chunk: Buffer): void {
+    const m = Buffer.concat([this.#magic!, chunk.subarray(0, 4 - this.#magic!.length)]);
+    if (m.length < 4) {
+      this.#magic = m;
+      return;
+    }
+    this.#magic = null;
+    const text = m.toString('latin1');
+    this.#host.logger.info(`CLIENT(${this.remoteAddress}): desired protocol magic '${text}'`);
+    if (text === '  V2') this.#ioLoop = true;
+    else this.#host.logger.error(`client(${this.remoteAddress}) bad protocol magic '${text}'`);
+  }
 
   #onInflated = (chunk: Buffer): void => {
     this.#parser.push(chunk);
@@ -227,6 +256,7 @@ export class ClientV2 implements Consumer, Flushable {
   #finishInput(): void {
     if (!this.#inputEnded || this.#busy || this.#eofHandled) return;
     this.#eofHandled = true;
+    if (this.#magic !== null) this.#host.logger.error('failed to read protocol version - EOF');
     // The original answers a command cut short by EOF with its "failed to read" error.
     if (!this.#closed) {
       const err = this.#parser.eofError();
@@ -245,6 +275,7 @@ export class ClientV2 implements Consumer, Flushable {
   };
 
   #onDeflated = (): void => {
+    if (this.#inputHeld) this.#releaseInput();
     if (!this.#deflateBlocked) return;
     this.#deflateBlocked = false;
     if (this.#sock.writableLength >= MAX_PENDING_WRITE) return; // 'drain' will pump
@@ -253,12 +284,50 @@ export class ClientV2 implements Consumer, Flushable {
 
   #onDrain = (): void => {
     this.#stalledSince = 0;
+    if (this.#inputHeld) this.#releaseInput();
     if (this.channel !== null && this.state === STATE_SUBSCRIBED) this.channel.pump();
   };
+
+  /** Bytes written to the connection that the client has not taken yet. */
+  #outputBacklog(): number {
+    return this.#sock.writableLength + (this.#deflater?.writableLength ?? 0);
+  }
+
+  /**
+   * Stops input at its source. The inflater is paused too: it holds compressed bytes already
+   * read, and a small deflate stream can expand into gigabytes of commands.
+   */
+  #pauseInput(): void {
+    this.#sock.pause();
+    this.#inflater?.pause();
+  }
+
+  #resumeInput(): void {
+    this.#sock.resume();
+    this.#inflater?.resume();
+  }
+
+  /** Reading resumes once the client took enough of its output (see #process). */
+  #releaseInput(): void {
+    if (this.#outputBacklog() >= this.#maxOutputBacklog) return;
+    this.#inputHeld = false;
+    if (this.#busy || this.#closed) return; // the async handler's completion resumes
+    this.#resumeInput();
+    this.#process();
+    this.#finishInput();
+  }
 
   /** Parses and executes everything buffered, pausing the socket while a handler is async. */
   #process(): void {
     while (!this.#busy && !this.#closed) {
+      // A client that sends commands but does not read the answers must not make us buffer
+      // them without bound: stop reading until it catches up, as the original's blocking
+      // writes do. Deliveries never get here alone (they stop at MAX_PENDING_WRITE).
+      if (this.#outputBacklog() >= this.#maxOutputBacklog) {
+        this.#inputHeld = true;
+        this.#pauseInput();
+        return;
+      }
       let item: ParsedItem | null;
       try {
         item = this.#parser.next();
@@ -266,12 +335,12 @@ export class ClientV2 implements Consumer, Flushable {
         const r = this.#handle(item);
         if (r !== undefined) {
           this.#busy = true;
-          this.#sock.pause();
+          this.#pauseInput();
           r.then(
             () => {
               this.#busy = false;
               if (this.#closed) return;
-              this.#sock.resume();
+              this.#resumeInput();
               this.#process();
               this.#finishInput();
             },
@@ -279,7 +348,7 @@ export class ClientV2 implements Consumer, Flushable {
               this.#busy = false;
               this.#fail(err);
               if (!this.#closed) {
-                this.#sock.resume();
+                this.#resumeInput();
                 this.#process();
                 this.#finishInput();
               }
@@ -338,8 +407,13 @@ export class ClientV2 implements Consumer, Flushable {
   }
 
   #sendError(err: ProtocolError): void {
-    if (err.fatal) this.#host.logger.error(`[${this.remoteAddress}] - ${err.message}`);
-    else this.#host.logger.debug(`[${this.remoteAddress}] - ${err.message}`);
+    // A bad magic was logged by #noteMagic; it never entered the V2 loop.
+    if (err.fatal && this.#ioLoop) {
+      this.#host.logger.error(`[${this.remoteAddress}] - ${err.message}`);
+      this.#exitError ??= err.message;
+    } else if (!err.fatal) {
+      this.#host.logger.debug(`[${this.remoteAddress}] - ${err.message}`);
+    }
     this.sendFrame(encodeError(err.wireBytes()));
     if (err.fatal) this.closeGracefully();
   }
@@ -423,10 +497,18 @@ export class ClientV2 implements Consumer, Flushable {
 
   flush(): void {
     if (this.#outLen === 0 || this.#closed) return;
-    const data = this.#out!.subarray(0, this.#outLen);
-    this.#out = null;
+    const out = this.#out!;
+    const len = this.#outLen;
     this.#outLen = 0;
-    this.#write(data);
+    // A write can wait in the socket's queue for long (a client that does not read): a small
+    // one gets its own copy and the buffer is kept, rather than pinning a whole output buffer
+    // (16 KiB by default) per response frame.
+    if (len <= out.length >>> 2) {
+      this.#write(Buffer.from(out.subarray(0, len)));
+      return;
+    }
+    this.#out = null;
+    this.#write(out.subarray(0, len));
   }
 
   #write(data: Buffer): void {
@@ -641,6 +723,12 @@ export class ClientV2 implements Consumer, Flushable {
     if (this.#cleaned) return;
     this.#cleaned = true;
     this.#stopTimers();
+    if (this.#ioLoop) {
+      const log = this.#host.logger;
+      log.info(`PROTOCOL(V2): [${this.remoteAddress}] exiting ioloop`);
+      if (this.#exitError !== null) log.error(`client(${this.remoteAddress}) - ${this.#exitError}`);
+      log.info(`PROTOCOL(V2): [${this.remoteAddress}] exiting messagePump`);
+    }
     if (this.channel !== null) {
       const ch = this.channel;
       this.channel = null;

@@ -28,6 +28,12 @@ export interface Consumer {
   readonly id: number;
   readonly msgTimeoutMs: number;
   readonly sampleRate: number;
+  /**
+   * Topology-aware consumption (nsqd.md §13): the connection's IDENTIFY zone / region equals the
+   * node's. Always false unless the experiment is enabled.
+   */
+  readonly zoneLocal: boolean;
+  readonly regionLocal: boolean;
   /** May this consumer take one more message right now? */
   isReady(): boolean;
   /** Write the message frame (buffered). The channel has already made it in flight. */

@@ -302,6 +302,9 @@ function register(r: Router, nsqd: Nsqd): void {
     if (v === undefined) throw err(400, 'INVALID_OPTION');
     // Upstream rewrites the option at startup, so readers see the resolved prefix (idempotent).
     if (opt === 'statsd_prefix') return statsdPrefix(o.statsdPrefix, o.broadcastAddress, nsqd.broadcastHttpPort());
+    // Likewise the broadcast ports, filled from the bound ports when 0 (nsqd.md §2.1 step 3).
+    if (opt === 'broadcast_tcp_port') return nsqd.broadcastTcpPort();
+    if (opt === 'broadcast_http_port') return nsqd.broadcastHttpPort();
     return v.value;
   };
 

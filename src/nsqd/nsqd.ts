@@ -183,24 +183,40 @@ export class Nsqd implements NsqdContext {
   async close(): Promise<void> {
     if (this.#closing) return;
     this.#closing = true;
+    // The original's shutdown log lines, in its order (nsqd.md §2.2); the listeners' "closing"
+    // lines come once their connections are gone, as its servers log them after their handlers.
+    const tcpAddr = this.#tcpServer?.listening ? describe(this.#tcpServer) : null;
     this.#tcpServer?.close();
     for (const c of [...this.clients.values()]) c.closeGracefully();
-    this.#httpServer?.close();
-    this.#httpServer?.closeAllConnections();
-    this.#httpsServer?.close();
-    this.#httpsServer?.closeAllConnections();
+    if (tcpAddr !== null) this.logger.info(`TCP: closing ${tcpAddr}`);
+    for (const [proto, server] of [['HTTP', this.#httpServer], ['HTTPS', this.#httpsServer]] as const) {
+      if (server === null) continue;
+      const addr = server.listening ? describe(server) : null;
+      server.close();
+      server.closeAllConnections();
+      if (addr !== null) this.logger.info(`${proto}: closing ${addr}`);
+    }
     if (this.#metadataLoaded) {
       try {
         this.persistMetadata(true);
       } catch (err) {
         this.logger.error(`failed to persist metadata - ${(err as Error).message}`);
       }
+      this.logger.info('NSQ: closing topics');
       for (const t of this.#topics.values()) t.close();
+      this.logger.info('NSQ: stopping subsystems');
     }
-    if (this.#scanTimer !== null) clearInterval(this.#scanTimer);
+    if (this.#scanTimer !== null) {
+      clearInterval(this.#scanTimer);
+      this.logger.info('QUEUESCAN: closing');
+    }
     await this.#lookup?.close();
-    await this.#statsd?.stop();
+    if (this.#statsd !== null) {
+      await this.#statsd.stop();
+      this.logger.info('STATSD: closing');
+    }
     this.#lock.release();
+    if (this.#metadataLoaded) this.logger.info('NSQ: bye');
   }
 
   // ---- addresses ------------------------------------------------------------------------
@@ -214,11 +230,13 @@ export class Nsqd implements NsqdContext {
   httpsPort(): number {
     return this.#httpsPort;
   }
+  // A Unix-socket listener has no port (-1 in /info): the broadcast port then stays 0 unless set
+  // (nsqd.md §14), as upstream only fills it from a TCP address.
   broadcastTcpPort(): number {
-    return this.options.broadcastTcpPort || this.#tcpPort;
+    return this.options.broadcastTcpPort || Math.max(0, this.#tcpPort);
   }
   broadcastHttpPort(): number {
-    return this.options.broadcastHttpPort || this.#httpPort;
+    return this.options.broadcastHttpPort || Math.max(0, this.#httpPort);
   }
   lookup(): LookupManager | null {
     return this.#lookup;
@@ -354,7 +372,6 @@ export class Nsqd implements NsqdContext {
     if (t === undefined) return false;
     this.#topics.delete(name);
     t.delete();
-    this.logger.info(`TOPIC(${name}): deleted`);
     this.notify('delete', name);
     return true;
   }

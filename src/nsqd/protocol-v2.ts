@@ -7,6 +7,7 @@ import { goQuoteBytes, isValidChannelName, isValidTopicName } from '../protocol/
 import type { InFlightResult } from './channel.js';
 import { ClientV2, STATE_CLOSING, STATE_INIT, STATE_SUBSCRIBED, type CommandHandler } from './client-v2.js';
 import { applyIdentify, decodeIdentify, identifyResponse, negotiate } from './identify.js';
+import { EXPERIMENT_TOPOLOGY_AWARE_CONSUMPTION } from './options.js';
 import { PutError, type Topic } from './topic.js';
 
 /**
@@ -129,6 +130,15 @@ const IDENTIFY: CommandHandler = {
     if (data.topology_region !== undefined) c.topologyRegion = data.topology_region;
     if (data.topology_zone !== undefined) c.topologyZone = data.topology_zone;
     const o = c.host.options;
+    if (o.enableExperiment.includes(EXPERIMENT_TOPOLOGY_AWARE_CONSUMPTION)) {
+      // Empty strings match too, as upstream: a node without a zone treats zone-less clients as local.
+      c.zoneLocal = c.topologyZone === o.topologyZone;
+      c.regionLocal = c.topologyRegion === o.topologyRegion;
+    }
+    // Every IDENTIFY (several are allowed before SUB) takes full effect, including on delivery:
+    // upstream's message pump only applies the first one's heartbeat, buffer timeout, sample rate,
+    // msg timeout and locality (tcp-protocol.md §7.1). Deliberately not reproduced: no client
+    // sends a second IDENTIFY, and one that did would expect it to work.
     const settings = applyIdentify(data, c.settings, o);
     c.applySettings(settings);
     c.identified = true;
@@ -177,6 +187,10 @@ const SUB: CommandHandler = {
     return thenMaybe(checkAuth(c, 'SUB', topicName, channelName), () => {
       const subscribe = () => {
         if (c.closed) return null;
+        // Upstream retries once after 100 ms, then answers `E_SUB_FAILED SUB failed to deleted
+        // topic/channel`, when an ephemeral topic/channel is being deleted concurrently. Here an
+        // ephemeral channel/topic is removed from its map in the same turn that empties it, so
+        // getTopic/getChannel return the live one or a new one and that window does not exist.
         const topic = c.host.getTopic(topicName);
         const channel = topic.getChannel(channelName);
         const reason = channel.addConsumer(c);

@@ -58,6 +58,8 @@ export interface ChannelStatsJson {
   in_flight_count: number;
   deferred_count: number;
   message_count: number;
+  zone_local_msg_count?: number;
+  region_local_msg_count?: number;
   global_msg_count?: number;
   requeue_count: number;
   timeout_count: number;
@@ -172,6 +174,9 @@ function channelStats(ch: Channel, f: StatsFilter, percentiles: readonly number[
     deferred_count: ch.deferredCount(),
     message_count: ch.messageCount,
   } as ChannelStatsJson;
+  // omitempty upstream: absent while 0 (nsqd-http.md §3.7).
+  if (ch.zoneLocalMsgCount !== 0) s.zone_local_msg_count = ch.zoneLocalMsgCount;
+  if (ch.regionLocalMsgCount !== 0) s.region_local_msg_count = ch.regionLocalMsgCount;
   if (ch.globalMsgCount !== 0) s.global_msg_count = ch.globalMsgCount;
   s.requeue_count = ch.requeueCount;
   s.timeout_count = ch.timeoutCount;

@@ -195,6 +195,7 @@ export class Topic {
     if (ch.ephemeral) ch.onEmpty = (c) => this.deleteExistingChannel(c.name);
     this.#channels.set(name, ch);
     this.#channelList = [...this.#channels.values()];
+    this.#ctx.logger.info(`TOPIC(${this.name}): new channel(${name})`);
     this.#ctx.notify('create', this.name, name);
     this.#scheduleDrain();
     return ch;
@@ -207,6 +208,7 @@ export class Topic {
   deleteExistingChannel(name: string): boolean {
     const ch = this.#channels.get(name);
     if (ch === undefined) return false;
+    this.#ctx.logger.info(`TOPIC(${this.name}): deleting channel ${name}`);
     this.#channels.delete(name);
     this.#channelList = [...this.#channels.values()];
     ch.delete();
@@ -237,6 +239,8 @@ export class Topic {
     if (this.#exiting) return;
     this.#exiting = true;
     this.onEmpty = null;
+    this.#ctx.logger.info(`TOPIC(${this.name}): deleting`);
+    this.#ctx.logger.info(`TOPIC(${this.name}): closing ... messagePump`);
     for (const ch of this.#channelList) {
       ch.delete();
       this.#ctx.notify('delete', this.name, ch.name);
@@ -252,7 +256,12 @@ export class Topic {
     if (this.#exiting) return;
     this.#exiting = true;
     this.onEmpty = null;
+    this.#ctx.logger.info(`TOPIC(${this.name}): closing`);
+    this.#ctx.logger.info(`TOPIC(${this.name}): closing ... messagePump`);
     for (const ch of this.#channelList) ch.close();
+    if (this.#mem.length > 0) {
+      this.#ctx.logger.info(`TOPIC(${this.name}): flushing ${this.#mem.length} memory messages to backend`);
+    }
     if (!this.ephemeral) {
       writeMessagesToBackend(this.#backend, this.#mem.drain(), this.#ctx.logger, `TOPIC(${this.name})`);
     }

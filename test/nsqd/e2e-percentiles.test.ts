@@ -66,7 +66,6 @@ test('percentiles from two flags, counts after FINs, topic merge, text e2e%', as
     const slow = assertShape(e2e.channels.find((c) => c.channel_name === 'slow')!.e2e_processing_latency, 6);
     const merged = assertShape(e2e.e2e_processing_latency, 16);
     assert.ok(slow[2]! >= 100e6, `held 120 ms: median ${slow[2]} ns`);
-    assert.ok(fast[0]! < slow[2]!, 'fast channel faster than the slow median');
     assert.ok(slow[0]! < 60e9);
     assert.equal(merged[0], slow[0], 'the topic max is the slowest channel max');
     assert.ok(merged[2]! <= slow[2]! && merged[2]! >= fast[2]!, 'the merged median lies between');
