@@ -108,6 +108,8 @@ export class ClientV2 implements Consumer, Flushable {
   #inputEnded = false;
   /** Reading stopped because too much output waits for a client that does not read. */
   #inputHeld = false;
+  /** Inside #process: answers are flushed once at its end. */
+  #batching = false;
   readonly #maxOutputBacklog: number;
   #eofHandled = false;
   /** The 4 magic bytes as far as received (only logged: the parser checks them). */
@@ -236,6 +238,7 @@ export class ClientV2 implements Consumer, Flushable {
   #onInflated = (chunk: Buffer): void => {
     this.#parser.push(chunk);
     this.#process();
+    this.#finishInput();
   };
 
   #onEnd = (): void => {
@@ -254,7 +257,10 @@ export class ClientV2 implements Consumer, Flushable {
    * sees it then: a command still running (an auth query) finishes and replies first.
    */
   #finishInput(): void {
-    if (!this.#inputEnded || this.#busy || this.#eofHandled) return;
+    // Commands held back (busy, or the client not reading) are answered first, including those
+    // a paused inflater still holds (its flush callback does not wait for them to be read).
+    if (!this.#inputEnded || this.#busy || this.#inputHeld || this.#eofHandled) return;
+    if (this.#inflater !== null && this.#inflater.readableLength > 0) return;
     this.#eofHandled = true;
     if (this.#magic !== null) this.#host.logger.error('failed to read protocol version - EOF');
     // The original answers a command cut short by EOF with its "failed to read" error.
@@ -317,8 +323,24 @@ export class ClientV2 implements Consumer, Flushable {
     this.#finishInput();
   }
 
-  /** Parses and executes everything buffered, pausing the socket while a handler is async. */
+  /**
+   * Parses and executes everything buffered, pausing the socket while a handler is async. The
+   * answers of one batch go out in one write at its end (before the event loop turns): a
+   * pipelining client would otherwise cost a write, and on a deflate connection a compressor
+   * round trip, per answer.
+   */
   #process(): void {
+    const outer = this.#batching;
+    this.#batching = true;
+    try {
+      this.#processItems();
+    } finally {
+      this.#batching = outer;
+      if (!outer) this.flush();
+    }
+  }
+
+  #processItems(): void {
     while (!this.#busy && !this.#closed) {
       // A client that sends commands but does not read the answers must not make us buffer
       // them without bound: stop reading until it catches up, as the original's blocking
@@ -420,11 +442,14 @@ export class ClientV2 implements Consumer, Flushable {
 
   // ---- output ---------------------------------------------------------------------------
 
-  /** A response or error frame: written and flushed at once (tcp-protocol.md §9.2). */
+  /**
+   * A response or error frame: flushed at once (tcp-protocol.md §9.2), or with the other
+   * answers of the input batch being processed, at its end.
+   */
   sendFrame(frame: Buffer): void {
     if (this.#closed) return;
     this.#append(frame);
-    this.flush();
+    if (!this.#batching) this.flush();
   }
 
   sendOK(): void {
@@ -537,7 +562,10 @@ export class ClientV2 implements Consumer, Flushable {
 
   applySettings(s: IdentifySettings): void {
     const bufferChanged = s.outputBufferSize !== this.settings.outputBufferSize;
-    if (bufferChanged) this.flush();
+    if (bufferChanged) {
+      this.flush();
+      this.#out = null; // flush() may keep the buffer; the next one gets the new size
+    }
     const hbChanged = s.heartbeatIntervalMs !== this.settings.heartbeatIntervalMs;
     this.settings = s;
     if (hbChanged) this.#startTimers();
@@ -545,6 +573,7 @@ export class ClientV2 implements Consumer, Flushable {
 
   /** Performs the upgrades granted by IDENTIFY, each followed by its OK frame (tcp-protocol.md §7.1). */
   async upgrade(n: Negotiated): Promise<void> {
+    this.flush(); // the IDENTIFY reply goes out before the stream changes
     if (n.tls) {
       await this.#upgradeTls();
       this.sendOK();

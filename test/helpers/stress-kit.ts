@@ -57,6 +57,7 @@ export function stressSeed(): number {
   return (Date.now() ^ (process.pid << 16)) >>> 0;
 }
 
+/** How a StressConn's stream is encoded after IDENTIFY. */
 export type Transport = 'plain' | 'snappy' | 'deflate';
 
 /** A message frame as a stress client sees it (body copied). */
@@ -66,6 +67,7 @@ export interface StressMessage {
   body: string;
 }
 
+/** What a StressConn reports, frame by frame, once its handshake is done. */
 export interface StressHandlers {
   message?(m: StressMessage): void;
   /** A response frame other than a heartbeat (heartbeats are answered with NOP). */
@@ -100,6 +102,8 @@ export class StressConn {
   #earlyWake: (() => void) | null = null;
   /** Between the upgrade's JSON reply and the switch of decoders: raw bytes are only kept. */
   #holding: Buffer[] | null = null;
+  /** The next frame is IDENTIFY's reply, after which the stream is compressed. */
+  #upgradeNext = false;
   /** Set when the stream from the server could not be decoded (a client-side finding). */
   decodeError: Error | null = null;
 
@@ -118,8 +122,11 @@ export class StressConn {
     });
   }
 
-  /** Connects, sends the magic and, for snappy/deflate or when `identify` is given, IDENTIFY. */
-  static async open(port: number, transport: Transport = 'plain', identify?: Record<string, unknown>): Promise<StressConn> {
+  /**
+   * Connects, sends the magic and, for snappy/deflate or when `identify` is given, IDENTIFY.
+   * `prePublish` publishes one message to that topic first (answers before IDENTIFY).
+   */
+  static async open(port: number, transport: Transport = 'plain', identify?: Record<string, unknown>, prePublish?: string): Promise<StressConn> {
     const sock = await new Promise<net.Socket>((resolve, reject) => {
       const s = net.connect(port, '127.0.0.1', () => {
         s.off('error', reject);
@@ -130,6 +137,11 @@ export class StressConn {
     sock.setNoDelay(true);
     const c = new StressConn(sock, transport);
     sock.write('  V2');
+    if (prePublish !== undefined) {
+      c.send(`PUB ${prePublish}`, 'before IDENTIFY');
+      const ok = await c.#earlyFrame();
+      if (ok.type !== 0 || ok.data.toString() !== 'OK') throw new Error(`PUB before IDENTIFY failed: ${ok.data.toString()}`);
+    }
     if (transport !== 'plain' || identify !== undefined) {
       const body: Record<string, unknown> = { feature_negotiation: true, ...identify };
       if (transport === 'snappy') body['snappy'] = true;
@@ -137,6 +149,7 @@ export class StressConn {
         body['deflate'] = true;
         body['deflate_level'] = 1;
       }
+      c.#upgradeNext = transport !== 'plain';
       c.send('IDENTIFY', JSON.stringify(body));
       const reply = await c.#earlyFrame();
       if (reply.type !== 0 || !reply.data.toString().startsWith('{')) {
@@ -246,7 +259,8 @@ export class StressConn {
         this.#early.push({ type, data: Buffer.from(data) });
         this.#earlyWake?.();
         // The handshake switches decoders after its JSON reply: stop here and let it take the rest.
-        if (this.#mode === 'plain' && this.transport !== 'plain') {
+        if (this.#upgradeNext) {
+          this.#upgradeNext = false;
           this.#holding = [];
           return;
         }
@@ -259,6 +273,11 @@ export class StressConn {
 
   #dispatch(type: number, data: Buffer): void {
     if (type === 2) {
+      if (data.length < 26) {
+        this.decodeError = new Error(`message frame of ${data.length} bytes`);
+        this.destroy();
+        return;
+      }
       const m = decodeMessage(data);
       this.handlers.message?.({ id: m.id, attempts: m.attempts, body: m.body.toString('latin1') });
       return;
@@ -288,10 +307,11 @@ export class StressConn {
     this.write(commandBytes(line, body));
   }
 
-  /** Stops reading from the socket (the server's writes back up) for `ms`. */
-  async stall(ms: number): Promise<void> {
+  /** Stops reading from the socket (the server's writes back up) for `ms`, or until `abort()`. */
+  async stall(ms: number, abort: () => boolean = () => false): Promise<void> {
     this.sock.pause();
-    await sleepMs(ms);
+    const until = Date.now() + ms;
+    while (Date.now() < until && !abort() && !this.#closed) await sleepMs(Math.min(50, until - Date.now()));
     if (!this.#closed) this.sock.resume();
   }
 

@@ -106,6 +106,126 @@ describe('stress regressions', () => {
     const ping = await fetch(`http://127.0.0.1:${d.httpPort}/ping`);
     assert.equal(await ping.text(), 'OK');
   });
+  // Once reading is held back (previous test), the end of the client's input must wait too:
+  // commands already received are answered before the connection is closed.
+  it('a held-back client that half-closes still gets every answer, then EOF', async () => {
+    const s = await connect(d.tcpPort);
+    s.on('error', () => {});
+    s.pause();
+    s.write('  V2SUB halfclose c\n');
+    const n = 250000; // ~15 MB of answers: far beyond what nsqd buffers before it stops reading
+    const line = Buffer.from('FIN 0123456789abcdef\n'.repeat(n / 10));
+    for (let i = 0; i < 10; i++) s.write(line);
+    s.end();
+    await sleep(1000);
+    const decoder = new FrameDecoder();
+    let errors = 0;
+    let ok = 0;
+    let other = 0;
+    s.on('data', (chunk: Buffer) => {
+      for (const f of decoder.push(chunk)) {
+        if (f.type === 1 && f.data.toString().startsWith('E_FIN_FAILED FIN 0123456789abcdef failed')) errors++;
+        else if (f.type === 0 && f.data.toString() === 'OK') ok++;
+        else if (!(f.type === 0 && f.data.toString() === '_heartbeat_')) other++;
+      }
+    });
+    const closed = new Promise<void>((r) => s.once('close', () => r()));
+    s.resume();
+    await Promise.race([closed, sleep(20000)]);
+    assert.equal(ok, 1, 'the SUB answer');
+    assert.equal(other, 0);
+    assert.equal(errors, n, 'every FIN answered before the connection closed');
+  });
+  // Bug (in the first fix): EOF was acted on while the paused inflater still held inflated
+  // commands, so the last ones were never answered. EOF now waits until the inflater is empty.
+  it('the same over deflate: EOF behind held-back compressed input', async () => {
+    const s = await connect(d.tcpPort);
+    s.on('error', () => {});
+    s.pause();
+    const identify = JSON.stringify({ feature_negotiation: true, deflate: true, deflate_level: 1 });
+    s.write(Buffer.concat([Buffer.from('  V2IDENTIFY\n'), int32(identify.length), Buffer.from(identify)]));
+    await sleep(100);
+    // Random ids keep both directions poorly compressible, so the output backs up.
+    const n = 400000;
+    const ids: string[] = [];
+    const lines: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const id = Math.floor(Math.random() * 2 ** 32).toString(16).padStart(8, '0') + Math.floor(Math.random() * 2 ** 32).toString(16).padStart(8, '0');
+      ids.push(id);
+      lines.push(`FIN ${id}\n`);
+    }
+    const compressed = zlib.deflateRawSync(Buffer.from(`SUB halfclose_deflate c\n${lines.join('')}`), { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+    s.write(compressed);
+    s.end();
+    await sleep(1000);
+    // The reply: IDENTIFY's JSON frame in the clear, then a raw deflate stream.
+    const inflater = zlib.createInflateRaw();
+    const decoder = new FrameDecoder();
+    let plain: Buffer | null = Buffer.alloc(0);
+    let errors = 0;
+    let ok = 0;
+    let other = 0;
+    const onFrames = (chunk: Buffer) => {
+      for (const f of decoder.push(chunk)) {
+        const text = f.data.toString();
+        if (f.type === 1 && text.startsWith('E_FIN_FAILED FIN ')) errors++;
+        else if (f.type === 0 && text === 'OK') ok++;
+        else if (!(f.type === 0 && text === '_heartbeat_')) other++;
+      }
+    };
+    inflater.on('data', onFrames);
+    s.on('data', (chunk: Buffer) => {
+      if (plain === null) {
+        inflater.write(chunk);
+        return;
+      }
+      plain = Buffer.concat([plain, chunk]);
+      if (plain.length < 4 || plain.length < 4 + plain.readInt32BE(0)) return;
+      const rest = plain.subarray(4 + plain.readInt32BE(0));
+      plain = null;
+      inflater.write(rest);
+    });
+    const closed = new Promise<void>((r) => s.once('close', () => r()));
+    s.resume();
+    await Promise.race([closed, sleep(20000)]);
+    await new Promise<void>((r) => inflater.flush(zlib.constants.Z_SYNC_FLUSH, () => r()));
+    assert.equal(ok, 2, 'the deflate upgrade and SUB answers');
+    assert.equal(other, 0);
+    assert.equal(errors, n, 'every FIN answered before the connection closed');
+  });
+  // Bug (in the first fix, which keeps the output buffer after small writes): IDENTIFY changed
+  // output_buffer_size while a buffer of the old size was kept, and a message that fit the new
+  // size was written into the old buffer (RangeError inside the publisher's PUB).
+  it('a larger output_buffer_size after earlier answers still delivers large messages', async () => {
+    const s = await connect(d.tcpPort);
+    s.on('error', () => {});
+    const decoder = new FrameDecoder();
+    const frames: Array<{ type: number; text: string; size: number }> = [];
+    s.on('data', (chunk: Buffer) => {
+      for (const f of decoder.push(chunk)) frames.push({ type: f.type, text: f.type === 2 ? '' : f.data.toString(), size: f.data.length });
+    });
+    const identify = JSON.stringify({ output_buffer_size: 65536 });
+    s.write(Buffer.concat([Buffer.from('  V2PUB obs_grow\n'), int32(1), Buffer.from('x'), Buffer.from('IDENTIFY\n'), int32(identify.length), Buffer.from(identify)]));
+    s.write('SUB obs_grow c\nRDY 10\n');
+    const pub = await connect(d.tcpPort);
+    pub.on('error', () => {});
+    const pubFrames: string[] = [];
+    const pubDecoder = new FrameDecoder();
+    pub.on('data', (chunk: Buffer) => {
+      for (const f of pubDecoder.push(chunk)) pubFrames.push(`${f.type} ${f.data.toString()}`);
+    });
+    await sleep(200);
+    pub.write(Buffer.concat([Buffer.from('  V2PUB obs_grow\n'), int32(40000), Buffer.alloc(40000, 97)]));
+    const deadline = Date.now() + 3000;
+    while (frames.filter((f) => f.type === 2).length < 2 && Date.now() < deadline) await sleep(20);
+    assert.deepEqual(pubFrames, ['0 OK']);
+    assert.deepEqual(
+      frames.filter((f) => f.type === 2).map((f) => f.size),
+      [26 + 1, 26 + 40000],
+    );
+    s.destroy();
+    pub.destroy();
+  });
 });
 
 describe('stress regressions: input while a command waits', () => {
@@ -113,11 +233,12 @@ describe('stress regressions: input while a command waits', () => {
   let auth: http.Server;
   before(async () => {
     // An auth server that takes its time: the connection is busy with AUTH meanwhile.
-    auth = http.createServer((_req, res) => {
+    auth = http.createServer((req, res) => {
+      const quick = (req.url ?? '').includes('secret=quick');
       setTimeout(() => {
         res.writeHead(200, { 'Content-Type': 'application/json' });
         res.end(JSON.stringify({ ttl: 3600, identity: 'x', authorizations: [{ topic: '.*', channels: ['.*'], permissions: ['subscribe', 'publish'] }] }));
-      }, 3000);
+      }, quick ? 300 : 3000);
     });
     await new Promise<void>((r) => auth.listen(0, '127.0.0.1', r));
     d = await startNsqd([`--auth-http-address=127.0.0.1:${(auth.address() as net.AddressInfo).port}`]);
@@ -170,5 +291,49 @@ describe('stress regressions: input while a command waits', () => {
     assert.ok(cpu < 1000, `nsqd used ${cpu} ms of CPU in 2 s while the connection waited for AUTH`);
     const ping = await fetch(`http://127.0.0.1:${d.httpPort}/ping`);
     assert.equal(await ping.text(), 'OK');
+  });
+
+  // The EOF rule of the deflate test above, for the other reason input stops (a command that
+  // waits): everything inflated behind it is answered before the half-close takes effect.
+  it('commands inflated behind a pending AUTH are all answered before a half-close takes effect', async () => {
+    const s = await connect(d.tcpPort);
+    s.on('error', () => {});
+    const identify = JSON.stringify({ feature_negotiation: true, deflate: true });
+    s.write(Buffer.concat([Buffer.from('  V2IDENTIFY\n'), int32(identify.length), Buffer.from(identify)]));
+    await sleep(100);
+    const n = 20000;
+    const parts: Buffer[] = [Buffer.from('AUTH\n'), int32(5), Buffer.from('quick')];
+    for (let i = 0; i < n; i++) parts.push(Buffer.from('PUB behind_auth\n'), int32(1), Buffer.from('x'));
+    s.write(zlib.deflateRawSync(Buffer.concat(parts), { finishFlush: zlib.constants.Z_SYNC_FLUSH }));
+    s.end();
+    const inflater = zlib.createInflateRaw();
+    const decoder = new FrameDecoder();
+    let plain: Buffer | null = Buffer.alloc(0);
+    let ok = 0;
+    let other = 0;
+    inflater.on('data', (chunk: Buffer) => {
+      for (const f of decoder.push(chunk)) {
+        if (f.type === 0 && f.data.toString() === 'OK') ok++;
+        else if (!(f.type === 0 && f.data.toString().startsWith('{'))) other++;
+      }
+    });
+    s.on('data', (chunk: Buffer) => {
+      if (plain === null) {
+        inflater.write(chunk);
+        return;
+      }
+      plain = Buffer.concat([plain, chunk]);
+      if (plain.length < 4 || plain.length < 4 + plain.readInt32BE(0)) return;
+      const rest = plain.subarray(4 + plain.readInt32BE(0));
+      plain = null;
+      inflater.write(rest);
+    });
+    await new Promise<void>((r) => {
+      s.once('close', () => r());
+      setTimeout(r, 10000);
+    });
+    await new Promise<void>((r) => inflater.flush(zlib.constants.Z_SYNC_FLUSH, () => r()));
+    assert.equal(other, 0);
+    assert.equal(ok, 1 + n, 'the deflate upgrade and every PUB answered before the connection closed');
   });
 });
