@@ -110,6 +110,8 @@ export class ClientV2 implements Consumer, Flushable {
   #inputHeld = false;
   /** Inside #process: answers are flushed once at its end. */
   #batching = false;
+  /** An answer was appended during the current batch and must go out at its end. */
+  #answerPending = false;
   readonly #maxOutputBacklog: number;
   #eofHandled = false;
   /** The 4 magic bytes as far as received (only logged: the parser checks them). */
@@ -336,7 +338,9 @@ export class ClientV2 implements Consumer, Flushable {
       this.#processItems();
     } finally {
       this.#batching = outer;
-      if (!outer) this.flush();
+      // Only answers force the write here; message frames delivered meanwhile (FINs freeing
+      // RDY slots) keep riding the once-per-turn flush with the other connections' output.
+      if (!outer && this.#answerPending) this.flush();
     }
   }
 
@@ -450,6 +454,7 @@ export class ClientV2 implements Consumer, Flushable {
     if (this.#closed) return;
     this.#append(frame);
     if (!this.#batching) this.flush();
+    else this.#answerPending = true;
   }
 
   sendOK(): void {
@@ -521,6 +526,7 @@ export class ClientV2 implements Consumer, Flushable {
   }
 
   flush(): void {
+    this.#answerPending = false;
     if (this.#outLen === 0 || this.#closed) return;
     const out = this.#out!;
     const len = this.#outLen;
