@@ -161,7 +161,6 @@ describe('stress regressions', () => {
     // The reply: IDENTIFY's JSON frame in the clear, then a raw deflate stream.
     const inflater = zlib.createInflateRaw();
     const decoder = new FrameDecoder();
-    let plain: Buffer | null = Buffer.alloc(0);
     let errors = 0;
     let ok = 0;
     let other = 0;
@@ -174,17 +173,7 @@ describe('stress regressions', () => {
       }
     };
     inflater.on('data', onFrames);
-    s.on('data', (chunk: Buffer) => {
-      if (plain === null) {
-        inflater.write(chunk);
-        return;
-      }
-      plain = Buffer.concat([plain, chunk]);
-      if (plain.length < 4 || plain.length < 4 + plain.readInt32BE(0)) return;
-      const rest = plain.subarray(4 + plain.readInt32BE(0));
-      plain = null;
-      inflater.write(rest);
-    });
+    feedAfterPlainReply(s, inflater);
     const closed = new Promise<void>((r) => s.once('close', () => r()));
     s.resume();
     await Promise.race([closed, sleep(20000)]);
@@ -308,7 +297,6 @@ describe('stress regressions: input while a command waits', () => {
     s.end();
     const inflater = zlib.createInflateRaw();
     const decoder = new FrameDecoder();
-    let plain: Buffer | null = Buffer.alloc(0);
     let ok = 0;
     let other = 0;
     inflater.on('data', (chunk: Buffer) => {
@@ -317,17 +305,7 @@ describe('stress regressions: input while a command waits', () => {
         else if (!(f.type === 0 && f.data.toString().startsWith('{'))) other++;
       }
     });
-    s.on('data', (chunk: Buffer) => {
-      if (plain === null) {
-        inflater.write(chunk);
-        return;
-      }
-      plain = Buffer.concat([plain, chunk]);
-      if (plain.length < 4 || plain.length < 4 + plain.readInt32BE(0)) return;
-      const rest = plain.subarray(4 + plain.readInt32BE(0));
-      plain = null;
-      inflater.write(rest);
-    });
+    feedAfterPlainReply(s, inflater);
     await new Promise<void>((r) => {
       s.once('close', () => r());
       setTimeout(r, 10000);
@@ -337,3 +315,22 @@ describe('stress regressions: input while a command waits', () => {
     assert.equal(ok, 1 + n, 'the deflate upgrade and every PUB answered before the connection closed');
   });
 });
+
+/**
+ * Routes a deflate connection's input: the IDENTIFY reply frame arrives in plaintext, every byte
+ * after it goes to `inflater`.
+ */
+function feedAfterPlainReply(s: net.Socket, inflater: zlib.InflateRaw): void {
+  let plain: Buffer | null = Buffer.alloc(0);
+  s.on('data', (chunk: Buffer) => {
+    if (plain === null) {
+      inflater.write(chunk);
+      return;
+    }
+    plain = Buffer.concat([plain, chunk]);
+    if (plain.length < 4 || plain.length < 4 + plain.readInt32BE(0)) return;
+    const rest = plain.subarray(4 + plain.readInt32BE(0));
+    plain = null;
+    inflater.write(rest);
+  });
+}
