@@ -279,7 +279,7 @@ export class Channel {
   #take(c: Consumer): Message | undefined {
     const memEmpty = this.#mem.length === 0;
     // peek(), not depth(): records salvaged after a crash are readable but not counted in depth.
-    if (!memEmpty && !(this.#diskTurn && (this.#backend.depth() > 0 || this.#backend.peek() !== null))) {
+    if (!memEmpty && !(this.#diskTurn && this.#backend.peek() !== null)) {
       this.#diskTurn = true;
       this.#countMemoryDelivery(c);
       return this.#mem.shift();

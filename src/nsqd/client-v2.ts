@@ -73,7 +73,6 @@ export class ClientV2 implements Consumer, Flushable {
   zoneLocal = false;
   regionLocal = false;
   settings: IdentifySettings;
-  identified = false;
   deflate = false;
   snappy = false;
   tls = false;

@@ -141,7 +141,6 @@ const IDENTIFY: CommandHandler = {
     // sends a second IDENTIFY, and one that did would expect it to work.
     const settings = applyIdentify(data, c.settings, o);
     c.applySettings(settings);
-    c.identified = true;
     c.host.logger.info(`[${c.remoteAddress}] IDENTIFY: ${JSON.stringify(data)}`);
     if (data.feature_negotiation !== true) return FRAME_OK;
     const n = negotiate(data, o, c.host.secureContext() !== null);

@@ -167,7 +167,7 @@ export class Topic {
    * count them, and the original reads whatever lies between the read and write positions.
    */
   #diskHasData(): boolean {
-    return this.#backend.depth() > 0 || this.#backend.peek() !== null;
+    return this.#backend.peek() !== null;
   }
 
   #take(): Message | undefined {
