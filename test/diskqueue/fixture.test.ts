@@ -4,27 +4,12 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { DiskQueue } from '../../src/diskqueue/disk-queue.js';
 import { parseMeta } from '../../src/diskqueue/files.js';
 import { CaptureLogger, drain, queueFiles, tempDir } from './helpers.js';
+import { originalDataDir } from '../helpers/fixtures.js';
 
-const FIXTURE = 'shared/fixtures/nsqd-1.3.0-datadir';
-
-/** Looks for shared/ beside (or above) the repo, from the working dir and from this file. */
-function findFixture(): string | null {
-  const starts = [process.cwd(), path.dirname(fileURLToPath(import.meta.url))];
-  for (const start of starts) {
-    for (let dir = start; ; dir = path.dirname(dir)) {
-      const candidate = path.join(dir, FIXTURE);
-      if (fs.existsSync(path.join(candidate, 'MANIFEST.json'))) return candidate;
-      if (path.dirname(dir) === dir) break;
-    }
-  }
-  return null;
-}
-
-const fixture = findFixture();
+const fixture = originalDataDir();
 
 interface Manifest {
   topics: Record<
@@ -46,7 +31,7 @@ function bodiesDigest(bodies: Buffer[]): string {
 
 function copyData(t: { after(fn: () => void): void }): string {
   const dir = tempDir(t);
-  const src = path.join(fixture!, 'data');
+  const src = path.join(fixture, 'data');
   for (const f of fs.readdirSync(src)) {
     fs.copyFileSync(path.join(src, f), path.join(dir, f));
     fs.chmodSync(path.join(dir, f), 0o600);
@@ -87,8 +72,8 @@ const cases: [queue: string, expect: (m: Manifest) => { count: number; digest: s
 
 for (const maxBytesPerFile of [65536, 104857600]) {
   for (const [name, expectOf] of cases) {
-    test(`fixture ${name}: all records read (maxBytesPerFile=${maxBytesPerFile})`, { skip: fixture === null && 'fixture not found' }, (t) => {
-      const manifest = JSON.parse(fs.readFileSync(path.join(fixture!, 'MANIFEST.json'), 'utf8')) as Manifest;
+    test(`fixture ${name}: all records read (maxBytesPerFile=${maxBytesPerFile})`, (t) => {
+      const manifest = JSON.parse(fs.readFileSync(path.join(fixture, 'MANIFEST.json'), 'utf8')) as Manifest;
       const expect = expectOf(manifest);
       const dir = copyData(t);
       const meta = parseMeta(fs.readFileSync(path.join(dir, `${name}.diskqueue.meta.dat`), 'latin1'));
@@ -112,7 +97,7 @@ for (const maxBytesPerFile of [65536, 104857600]) {
   }
 }
 
-test('fixture: the events topic queue spans 13 segments and appends after its last record', { skip: fixture === null && 'fixture not found' }, (t) => {
+test('fixture: the events topic queue spans 13 segments and appends after its last record', (t) => {
   const dir = copyData(t);
   assert.equal(queueFiles(dir, 'events').filter((f) => !f.includes('meta')).length, 13);
   let q = openQueue(dir, 'events', 65536);
@@ -122,7 +107,7 @@ test('fixture: the events topic queue spans 13 segments and appends after its la
   // Appended at 27937 of segment 12: original bytes untouched, meta advanced by 44.
   const seg12 = fs.readFileSync(path.join(dir, 'events.diskqueue.000012.dat'));
   assert.equal(seg12.length, 27937 + 44);
-  assert.deepEqual(seg12.subarray(0, 27937), fs.readFileSync(path.join(fixture!, 'data', 'events.diskqueue.000012.dat')));
+  assert.deepEqual(seg12.subarray(0, 27937), fs.readFileSync(path.join(fixture, 'data', 'events.diskqueue.000012.dat')));
   assert.equal(fs.readFileSync(path.join(dir, 'events.diskqueue.meta.dat'), 'latin1'), '301\n0,0\n12,27981\n');
   q = openQueue(dir, 'events', 65536);
   t.after(() => q.close());
@@ -131,7 +116,7 @@ test('fixture: the events topic queue spans 13 segments and appends after its la
   assert.deepEqual(recs[300], extra);
 });
 
-test('fixture: a queue with only a meta file (paused_topic:c1) and a fully consumed one (orders) are empty', { skip: fixture === null && 'fixture not found' }, (t) => {
+test('fixture: a queue with only a meta file (paused_topic:c1) and a fully consumed one (orders) are empty', (t) => {
   const dir = copyData(t);
   for (const name of ['paused_topic:c1', 'orders']) {
     const q = openQueue(dir, name, 65536);

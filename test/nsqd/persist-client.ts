@@ -3,11 +3,11 @@
  * subscribe, FIN/REQ), HTTP calls, the MANIFEST body digest and data-dir inspection.
  * Deliberately independent of the daemon's own client code so it checks the wire, not itself.
  */
+import { originalDataDir } from '../helpers/fixtures.js';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { ChannelStatsJson, TopicStatsJson } from '../../src/nsqd/stats.js';
 import { FRAME_TYPE_ERROR, FRAME_TYPE_MESSAGE, FrameDecoder } from '../../src/protocol/frame.js';
 import { tempDir, type Daemon } from '../helpers/daemons.js';
@@ -227,16 +227,9 @@ export function bodiesDigest(bodies: Buffer[]): string {
   return outer.digest('hex');
 }
 
-/** The original's data dir fixture: shared/ lies beside (or above) the repo; null if not found. */
-export function findFixture(): string | null {
-  for (const start of [process.cwd(), path.dirname(fileURLToPath(import.meta.url))]) {
-    for (let dir = start; ; dir = path.dirname(dir)) {
-      const candidate = path.join(dir, 'shared/fixtures/nsqd-1.3.0-datadir');
-      if (fs.existsSync(path.join(candidate, 'MANIFEST.json'))) return candidate;
-      if (path.dirname(dir) === dir) break;
-    }
-  }
-  return null;
+/** The original's data dir fixture (test/fixtures); throws if it is missing. */
+export function findFixture(): string {
+  return originalDataDir();
 }
 
 /** Copies a (read-only) fixture dir into `dest`, making the copy writable. */

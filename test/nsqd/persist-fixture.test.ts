@@ -22,7 +22,7 @@ interface Manifest {
   absent: string[];
 }
 
-const manifest = FIXTURE === null ? null : (JSON.parse(fs.readFileSync(path.join(FIXTURE, 'MANIFEST.json'), 'utf8')) as Manifest);
+const manifest: Manifest | null = JSON.parse(fs.readFileSync(path.join(FIXTURE, 'MANIFEST.json'), 'utf8')) as Manifest;
 const daemons: Daemon[] = [];
 after(() => cleanup(daemons));
 
@@ -43,10 +43,10 @@ function attemptsHistogram(messages: Received[]): Record<number, number> {
   return h;
 }
 
-test('original 1.3.0 data dir: every channel delivers what MANIFEST.json expects', { skip: FIXTURE === null && 'fixture not found' }, async () => {
+test('original 1.3.0 data dir: every channel delivers what MANIFEST.json expects', async () => {
   const manifest = manifestOrThrow();
   const dataPath = path.join(scratchDir('tsnsq-persist-fixture-'), 'data');
-  copyDirWritable(path.join(FIXTURE!, 'data'), dataPath);
+  copyDirWritable(path.join(FIXTURE, 'data'), dataPath);
   const originalMd = JSON.parse(fs.readFileSync(path.join(dataPath, 'nsqd.dat'), 'utf8')) as { topics: { name: string; paused: boolean; channels: { name: string; paused: boolean }[] | null }[] };
 
   const flags = manifest.flags.split(/\s+/).filter((f) => f !== '');

@@ -163,7 +163,7 @@ test('a missing nsqd.dat is a fresh start; invalid names in it are skipped', asy
 
 test('encode/decode: byte-identical round trip of the original\'s nsqd.dat, Go-like strictness', () => {
   const fixture = findFixture();
-  if (fixture !== null) {
+  {
     const text = fs.readFileSync(path.join(fixture, 'data', 'nsqd.dat'), 'utf8');
     assert.equal(encodeMetadata(decodeMetadata(text)), text);
   }

@@ -1,27 +1,16 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { startNsqd, type Daemon } from '../helpers/daemons.js';
 import { RawClient } from '../helpers/raw-client.js';
+import { originalManifest } from '../helpers/fixtures.js';
 import { assertV1Empty, assertV1Text, channelOf, get, post, statsJson, topicOf, until, type StatsReply, JSON_TYPE, TEXT_TYPE, V1 } from './http-helpers.js';
 
 // nsqd-http.md §3.7: /stats JSON key order (checked against the real 1.3.0 reply kept in the
 // fixture manifest), filters, and the text layout.
 
-const MANIFEST = 'shared/fixtures/nsqd-1.3.0-datadir/MANIFEST.json';
-
-/** The original's /stats reply kept in the fixture manifest; looks for shared/ beside or above the repo. */
+/** The original's /stats reply kept in the fixture manifest. */
 function loadReference(): StatsReply {
-  for (const start of [process.cwd(), path.dirname(fileURLToPath(import.meta.url))]) {
-    for (let dir = start; ; dir = path.dirname(dir)) {
-      const file = path.join(dir, MANIFEST);
-      if (fs.existsSync(file)) return (JSON.parse(fs.readFileSync(file, 'utf8')) as { stats_before_shutdown: StatsReply }).stats_before_shutdown;
-      if (path.dirname(dir) === dir) break;
-    }
-  }
-  throw new Error(`${MANIFEST} not found above the working directory or the test file`);
+  return originalManifest<{ stats_before_shutdown: StatsReply }>().stats_before_shutdown;
 }
 
 type Obj = Record<string, unknown>;
