@@ -1,5 +1,6 @@
-// A connection's cached authorization and the checks nsqd makes against it (tcp-protocol.md §11.3).
-import { compileRe2 } from './re2-regexp.js';
+// A connection's cached authorization and the checks nsqd makes against it, as upstream's
+// `internal/auth/authorizations.go` (`IsAllowed`, `HasPermission`, `IsExpired`).
+import { RE2JS } from 're2js';
 
 /** One grant from the auth server: RE2 patterns for the topic and channels, plus `subscribe`/`publish`. */
 export interface Authorization {
@@ -20,13 +21,18 @@ export interface AuthState {
 // Patterns repeat across connections and are checked on every PUB/SUB, so each is compiled once.
 // Bounded so a hostile auth server cannot grow it forever; a full cache simply starts over.
 const MAX_CACHED_PATTERNS = 4096;
-const patternCache = new Map<string, RegExp>();
+const patternCache = new Map<string, RE2JS>();
 
-/** The compiled form of an auth pattern (cached); throws Re2SyntaxError when it is not usable RE2. */
-export function authPattern(pattern: string): RegExp {
+/**
+ * The compiled form of an auth pattern (cached). Auth servers write Go `regexp` (RE2) patterns, so
+ * they are compiled by re2js, an RE2 port: the same syntax and Go's error texts, and matching in
+ * linear time, which matters because the patterns come from a remote server. Throws re2js's
+ * `RE2JSSyntaxException` (message as Go's `regexp.Compile`) for an invalid pattern.
+ */
+export function authPattern(pattern: string): RE2JS {
   let re = patternCache.get(pattern);
   if (re === undefined) {
-    re = compileRe2(pattern);
+    re = RE2JS.compile(pattern);
     if (patternCache.size >= MAX_CACHED_PATTERNS) patternCache.clear();
     patternCache.set(pattern, re);
   }

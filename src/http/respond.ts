@@ -27,7 +27,7 @@ const GO_ESCAPES: Readonly<Record<string, string>> = {
  */
 export function goJson(value: unknown): string {
   const s = JSON.stringify(value) ?? 'null';
-  return GO_JSON_UNSAFE.test(s) ? s.replace(GO_JSON_UNSAFE_ALL, (c) => GO_ESCAPES[c]) : s;
+  return GO_JSON_UNSAFE.test(s) ? s.replace(GO_JSON_UNSAFE_ALL, (c) => GO_ESCAPES[c] ?? c) : s;
 }
 
 function send(res: ServerResponse, status: number, contentType: string | undefined, v1: boolean, body: string | Buffer): void {

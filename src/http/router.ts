@@ -87,22 +87,23 @@ function parsePattern(path: string): Segment[] {
 /** Matches `parts` (path split on `/`, without the leading empty part) against a route. */
 function matchSegments(segments: readonly Segment[], parts: readonly string[], ignoreCase: boolean): Record<string, string> | undefined {
   let params: Record<string, string> | undefined;
-  for (let i = 0; i < segments.length; i++) {
-    const seg = segments[i];
+  let i = 0;
+  for (const seg of segments) {
     if (seg.kind === 'catchAll') {
       // httprouter hands catch-alls the rest of the path including its leading slash.
       if (i >= parts.length) return undefined;
       (params ??= {})[seg.name] = '/' + parts.slice(i).join('/');
       return params;
     }
-    if (i >= parts.length) return undefined;
     const part = parts[i];
+    if (part === undefined) return undefined;
     if (seg.kind === 'param') {
       if (part === '') return undefined;
       (params ??= {})[seg.name] = part;
     } else if (ignoreCase ? part.toLowerCase() !== seg.lower : part !== seg.text) {
       return undefined;
     }
+    i++;
   }
   if (parts.length !== segments.length) return undefined;
   return params ?? EMPTY_PARAMS;
@@ -190,7 +191,8 @@ class Context implements HttpContext {
         req.off('error', onError);
         req.off('aborted', onAborted);
         if (tooBig) req.resume(); // drain the rest so the connection stays usable
-        const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);
+        const first = chunks[0];
+        const body = chunks.length === 1 && first !== undefined ? first : Buffer.concat(chunks, size);
         resolve({ body, tooBig });
       };
       const onData = (chunk: Buffer): void => {

@@ -3,7 +3,8 @@
  * query parser and the router's path parameters, so both refuse the same malformed escapes.
  */
 
-function hexVal(c: number): number {
+function hexVal(c: number | undefined): number {
+  if (c === undefined) return -1;
   if (c >= 48 && c <= 57) return c - 48;
   if (c >= 65 && c <= 70) return c - 55;
   if (c >= 97 && c <= 102) return c - 87;
@@ -21,9 +22,9 @@ export function percentUnescape(s: string, plusIsSpace: boolean): string | undef
   const out = Buffer.allocUnsafe(src.length);
   let n = 0;
   for (let i = 0; i < src.length; i++) {
-    const c = src[i];
+    const c = src.readUInt8(i);
     if (c === 0x25) {
-      if (i + 2 >= src.length) return undefined;
+      // A `%` without two bytes after it reads undefined there, which hexVal rejects.
       const hi = hexVal(src[i + 1]);
       const lo = hexVal(src[i + 2]);
       if (hi < 0 || lo < 0) return undefined;

@@ -29,8 +29,8 @@ function quote(s: string): string {
   return JSON.stringify(s);
 }
 
-function isDigit(c: string): boolean {
-  return c >= '0' && c <= '9';
+function isDigit(c: string | undefined): boolean {
+  return c !== undefined && c >= '0' && c <= '9';
 }
 
 /** Go's leadingFraction + `float64(f) * (float64(unit) / scale)`, digit for digit. */

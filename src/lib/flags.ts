@@ -211,8 +211,9 @@ export function parseArgs(specs: readonly FlagSpec[], argv: readonly string[], o
   const result: ParsedFlags = { values, explicit, help: false, args: [] };
 
   let i = 0;
-  while (i < argv.length) {
+  for (;;) {
     const arg = argv[i];
+    if (arg === undefined) break;
     if (arg.length < 2 || arg[0] !== '-') break; // first non-flag argument
     let numMinuses = 1;
     if (arg[1] === '-') {
@@ -244,8 +245,8 @@ export function parseArgs(specs: readonly FlagSpec[], argv: readonly string[], o
     if (spec.type === 'bool') {
       if (value === undefined) value = 'true';
     } else if (value === undefined) {
-      if (i >= argv.length) throw new FlagError(`flag needs an argument: -${name}`);
       value = argv[i++];
+      if (value === undefined) throw new FlagError(`flag needs an argument: -${name}`);
     }
     setFromCommandLine(spec, value, values, explicit);
   }

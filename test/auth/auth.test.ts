@@ -227,8 +227,8 @@ const tlsMaterial = makeCert();
 test('https with root CA, and 403 + https_port retry from http', { skip: tlsMaterial === null ? 'openssl not available' : false }, async () => {
   const { key, cert } = tlsMaterial!;
   const tlsSeen: Seen[] = [];
-  const httpsPort = await serve(https.createServer({ key, cert }), (req, res) => json(res, 200, GRANTS.good), tlsSeen);
-  const redirectPort = await serve(http.createServer(), (req, res) => json(res, 403, { https_port: httpsPort }), []);
+  const httpsPort = await serve(https.createServer({ key, cert }), (_req, res) => json(res, 200, GRANTS.good), tlsSeen);
+  const redirectPort = await serve(http.createServer(), (_req, res) => json(res, 403, { https_port: httpsPort }), []);
 
   const direct = await queryAuth(opts({ addresses: [`https://127.0.0.1:${httpsPort}/auth`], ca: cert }));
   assert.equal(direct.identity, 'alice');

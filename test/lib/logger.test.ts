@@ -46,7 +46,7 @@ test('Logger writes NSQ-format lines and filters by level', () => {
   log.level = 'debug';
   assert.equal(log.enabled('debug'), true);
   log.debug('now shown');
-  assert.match(lines[4], / DEBUG: now shown$/);
+  assert.match(lines[4] ?? '', / DEBUG: now shown$/);
   log.level = 'fatal';
   log.error('dropped');
   assert.equal(lines.length, 5);

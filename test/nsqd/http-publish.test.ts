@@ -15,7 +15,6 @@ import {
   statsJson,
   TEXT_TYPE,
   topicOf,
-  until,
 } from './http-helpers.js';
 
 // nsqd-http.md §3.1-§3.4: /ping, /info, /pub, /mpub against a real nsqd, every check in the
