@@ -3,7 +3,7 @@
 import { Logger } from '../lib/logger.js';
 import { FlagError } from '../lib/flags.js';
 import { Nsqd } from '../nsqd/nsqd.js';
-import { NSQD_VERSION, nsqdUsage, OptionsValidationError, parseNsqdArgs } from '../nsqd/options.js';
+import { type NsqdArgs, NSQD_VERSION, nsqdUsage, OptionsValidationError, parseNsqdArgs } from '../nsqd/options.js';
 
 /** Config-file problems and rejected values are the original's logFatal lines (fixed `[nsqd] ` prefix). */
 function isFatalLine(err: FlagError): boolean {
@@ -11,7 +11,7 @@ function isFatalLine(err: FlagError): boolean {
 }
 
 async function main(): Promise<void> {
-  let args;
+  let args: NsqdArgs;
   try {
     args = parseNsqdArgs(process.argv.slice(2));
   } catch (err) {

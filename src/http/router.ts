@@ -464,7 +464,7 @@ export class Router {
 
   #logRequest(status: number, req: IncomingMessage, elapsedMs: number): void {
     const logger = this.#logger;
-    if (!logger || !logger.enabled('info')) return;
+    if (!logger?.enabled('info')) return;
     logger.info(`${status} ${req.method} ${req.url} (${remoteAddr(req)}) ${formatDuration(elapsedMs)}`);
   }
 }

@@ -371,7 +371,7 @@ export function applyConfig(specs: readonly FlagSpec[], parsed: ParsedFlags, con
   for (const spec of specs) {
     const key = configKeyOf(spec);
     if (key === null || parsed.explicit.has(spec.name)) continue;
-    if (!Object.prototype.hasOwnProperty.call(config, key)) continue;
+    if (!Object.hasOwn(config, key)) continue;
     const raw = config[key];
     try {
       parsed.values[fieldOf(spec)] = coerceConfig(spec, raw);

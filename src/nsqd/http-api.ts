@@ -6,7 +6,7 @@ import { parseLogLevel } from '../lib/logger.js';
 import { nowTimestamp } from '../protocol/message.js';
 import { isValidChannelName, isValidTopicName } from '../protocol/names.js';
 import type { Channel } from './channel.js';
-import type { Nsqd } from './nsqd.js';
+import type { NsqdHttpHost } from './http-api-host.js';
 import { nsqdConfigValue } from './options.js';
 import { renderPrometheus } from './prometheus.js';
 import { statsJson, statsSnapshot, statsText } from './stats.js';
@@ -18,7 +18,7 @@ import * as os from 'node:os';
  * nsqd's HTTP API (nsqd-http.md §2-§3), the same handlers on HTTP and HTTPS. Each handler makes
  * the original's checks in the original's order; the Router supplies status/encoding rules.
  */
-export function createHttpApi(nsqd: Nsqd): { http: (req: IncomingMessage, res: ServerResponse) => void; https: (req: IncomingMessage, res: ServerResponse) => void } {
+export function createHttpApi(nsqd: NsqdHttpHost): { http: (req: IncomingMessage, res: ServerResponse) => void; https: (req: IncomingMessage, res: ServerResponse) => void } {
   const routes = (router: Router) => register(router, nsqd);
   const httpsRouter = new Router({ logger: nsqd.logger });
   routes(httpsRouter);
@@ -57,7 +57,7 @@ function topicArg(ctx: HttpContext): string {
   return t;
 }
 
-function existingTopic(nsqd: Nsqd, ctx: HttpContext, validate: boolean): Topic {
+function existingTopic(nsqd: NsqdHttpHost, ctx: HttpContext, validate: boolean): Topic {
   const t = ctx.query().get('topic');
   if (t === undefined) throw err(400, 'MISSING_ARG_TOPIC');
   if (validate && !isValidTopicName(t)) throw err(400, 'INVALID_TOPIC');
@@ -67,7 +67,7 @@ function existingTopic(nsqd: Nsqd, ctx: HttpContext, validate: boolean): Topic {
 }
 
 /** topic + channel args for /channel/* (note the ARG_ in the invalid-name errors). */
-function topicChannelArgs(nsqd: Nsqd, ctx: HttpContext): { topic: Topic; channelName: string } {
+function topicChannelArgs(nsqd: NsqdHttpHost, ctx: HttpContext): { topic: Topic; channelName: string } {
   const q = ctx.query();
   const t = q.get('topic');
   if (t === undefined) throw err(400, 'MISSING_ARG_TOPIC');
@@ -95,7 +95,7 @@ async function readBody(ctx: HttpContext, limit: number): Promise<{ body: Buffer
   }
 }
 
-async function waitReady(nsqd: Nsqd, topic: Topic): Promise<void> {
+async function waitReady(nsqd: NsqdHttpHost, topic: Topic): Promise<void> {
   const ready = nsqd.topicReady(topic);
   if (ready !== null) await ready;
 }
@@ -151,7 +151,7 @@ export function splitTextMpub(body: Buffer, maxBodySize: number, maxMsgSize: num
   return out;
 }
 
-function register(r: Router, nsqd: Nsqd): void {
+function register(r: Router, nsqd: NsqdHttpHost): void {
   const o = nsqd.options;
 
   r.get(

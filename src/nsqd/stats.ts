@@ -4,8 +4,8 @@ import { formatDuration } from '../lib/duration.js';
 import { E2eLatency, type E2eResult } from '../lib/quantile.js';
 import type { Channel } from './channel.js';
 import type { ClientV2 } from './client-v2.js';
-import type { Nsqd } from './nsqd.js';
 import type { StatsSnapshot } from './stats-snapshot.js';
+import type { StatsSource } from './stats-source.js';
 import type { Topic } from './topic.js';
 
 // /stats (nsqd-http.md §3.7): one collection pass builds the JSON objects in the original's key
@@ -252,7 +252,7 @@ export function memoryStats(): MemoryStatsJson {
  * is collected (topics and producers both null); topics lacking the `?channel=` are omitted;
  * producers are every publishing connection, not filtered by topic.
  */
-export function statsJson(nsqd: Nsqd, f: StatsFilter): StatsJson {
+export function statsJson(nsqd: StatsSource, f: StatsFilter): StatsJson {
   const percentiles = nsqd.options.e2eProcessingLatencyPercentiles;
   const filtered = f.topic !== undefined && f.topic !== '';
   const only = filtered ? nsqd.getExistingTopic(f.topic!) : undefined;
@@ -343,7 +343,7 @@ function clientLine(c: ClientStatsJson, nowMs: number): string {
 }
 
 /** The default (text) /stats layout, upstream printStats byte for byte apart from the build line. */
-export function statsText(nsqd: Nsqd, f: StatsFilter): string {
+export function statsText(nsqd: StatsSource, f: StatsFilter): string {
   const s = statsJson(nsqd, f);
   const now = Date.now();
   let w = `nsqd v${s.version} (built w/${process.version})\n`;
@@ -374,7 +374,7 @@ export function statsText(nsqd: Nsqd, f: StatsFilter): string {
   return w;
 }
 /** The counters view used by statsd and /metrics (no client details). */
-export function statsSnapshot(nsqd: Nsqd, includeMem: boolean): StatsSnapshot {
+export function statsSnapshot(nsqd: StatsSource, includeMem: boolean): StatsSnapshot {
   const percentiles = nsqd.options.e2eProcessingLatencyPercentiles;
   const topics = nsqd.topics().sort(byName).map((t) => ({
     name: t.name,

@@ -1,33 +1,16 @@
-import type { Logger } from '../lib/logger.js';
 import { ProtocolError } from '../protocol/errors.js';
 import type { LookupItem } from './lookup-codec.js';
 import { COMMANDS } from './handlers/index.js';
-import type { PeerInfo, RegistrationDB } from './registration-db.js';
+import type { CommandHandler, HandlerSession, LookupContext } from './handlers/types.js';
+import type { PeerInfo } from './registration-db.js';
 
-/** What the command handlers of every connection share: the directory, logging, the clock. */
-export interface LookupContext {
-  readonly db: RegistrationDB;
-  readonly logger: Logger;
-  /** Wall-clock ms (may carry a fraction). */
-  now(): number;
-  /** The JSON text answered to a successful IDENTIFY (nsqlookupd.md §2.2). */
-  identifyResponse(): string;
-}
-
-/**
- * One lookup command: the precondition checked before it runs (and before an IDENTIFY body is
- * read), and the handler, which returns the response data or throws a ProtocolError.
- */
-export interface CommandHandler {
-  readonly requires: 'nothing' | 'identified' | 'unidentified';
-  run(session: LookupSession, params: readonly string[], body: Buffer | null): string | Buffer;
-}
+export type { LookupContext } from './handlers/types.js';
 
 /**
  * The protocol state of one lookupd TCP connection (identified or not) and the dispatch of its
  * commands. Socket-free: gets parsed items, returns response data.
  */
-export class LookupSession {
+export class LookupSession implements HandlerSession {
   readonly ctx: LookupContext;
   /** The connection's remote address (`ip:port`); becomes the peer id on IDENTIFY. */
   readonly remoteAddress: string;

@@ -34,5 +34,6 @@ export const clientError = (code: string, text: string) => new ProtocolError(cod
 
 /** A JS string as the byte string of its UTF-8 encoding (for texts that end up in a ProtocolError). */
 export function byteString(s: string): string {
-  return /^[\x00-\x7f]*$/.test(s) ? s : Buffer.from(s, 'utf8').toString('latin1');
+  // ASCII exactly when every UTF-16 unit is one UTF-8 byte.
+  return Buffer.byteLength(s, 'utf8') === s.length ? s : Buffer.from(s, 'utf8').toString('latin1');
 }

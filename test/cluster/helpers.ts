@@ -25,7 +25,9 @@ export async function call(port: number, method: string, path: string, body?: st
   });
   const text = await res.text();
   const headers: Record<string, string> = {};
-  res.headers.forEach((v, k) => (headers[k] = v));
+  res.headers.forEach((v, k) => {
+    headers[k] = v;
+  });
   return { status: res.status, headers, body: text, json: () => JSON.parse(text) };
 }
 

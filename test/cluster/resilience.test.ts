@@ -23,7 +23,10 @@ function freePort(): Promise<number> {
 
 describe('discovery when lookupd misbehaves', () => {
   const daemons: Daemon[] = [];
-  const track = (d: Daemon) => (daemons.push(d), d);
+  const track = (d: Daemon): Daemon => {
+    daemons.push(d);
+    return d;
+  };
 
   after(async () => {
     if (process.env.CLUSTER_TEST_LOG) for (const d of daemons) process.stderr.write(d.logs());

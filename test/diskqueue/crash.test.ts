@@ -65,7 +65,7 @@ for (const [puts, maxBytes] of [
     assert.ok(got.length > 0);
     const first = got[0]!;
     // Consecutive, no gaps or duplicates.
-    got.forEach((v, i) => assert.equal(v, first + i, `position ${i}`));
+    for (const [i, v] of got.entries()) assert.equal(v, first + i, `position ${i}`);
     // Everything acknowledged as put and not acknowledged as consumed is there. At most one more
     // consume may have committed between its ack being written and the kill.
     assert.ok(first === lastConsumed + 1 || first === lastConsumed + 2, `first ${first}, last consumed ack ${lastConsumed}`);

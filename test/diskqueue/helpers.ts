@@ -3,8 +3,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { DiskQueue } from '../../src/diskqueue/disk-queue.js';
-import type { DiskQueueOptions } from '../../src/diskqueue/disk-queue.js';
+import type { DiskQueue, DiskQueueOptions } from '../../src/diskqueue/disk-queue.js';
 
 /** Collects log lines as `LEVEL: text` so tests can assert on them. */
 export class CaptureLogger {

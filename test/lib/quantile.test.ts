@@ -59,7 +59,7 @@ test('uniform and log-normal distributions within 1/128 relative error', () => {
     }
     values.sort((a, b) => a - b);
     const got = LatencyHistogram.quantiles([h], qs);
-    qs.forEach((q, i) => assertClose(got[i]!, exactQuantile(values, q), 1 / 128, `${name} q=${q}`));
+    for (const [i, q] of qs.entries()) assertClose(got[i]!, exactQuantile(values, q), 1 / 128, `${name} q=${q}`);
   }
 });
 

@@ -37,7 +37,7 @@ describe('nsqd log lines', () => {
     c.send('SUB log_t log_c');
     await c.expectResponse('OK');
     c.destroy();
-    await waitFor(new RegExp(`exiting messagePump`));
+    await waitFor(/exiting messagePump/);
     const err = inOrder(lines(), [
       `INFO: TCP: new client(${addr})`,
       `INFO: CLIENT(${addr}): desired protocol magic '  V2'`,
@@ -65,7 +65,7 @@ describe('nsqd log lines', () => {
     const bad = await RawClient.connect(d.tcpPort, 'XXXX');
     const badAddr = `127.0.0.1:${bad.sock.localPort}`;
     await bad.expectFatal('E_BAD_PROTOCOL');
-    await waitFor(new RegExp(`bad protocol magic`));
+    await waitFor(/bad protocol magic/);
     const mine = lines().filter((l) => l.includes(badAddr));
     assert.deepEqual(mine, [
       `INFO: TCP: new client(${badAddr})`,

@@ -22,7 +22,7 @@ async function consume(d: Daemon, topic: string, channel: string, n: number, hol
     ids.push(parseMessage(f.data).id);
   }
   await new Promise((r) => setTimeout(r, holdMs));
-  ids.forEach((id, i) => c.command(i < req ? `REQ ${id} 60000` : `FIN ${id}`));
+  for (const [i, id] of ids.entries()) c.command(i < req ? `REQ ${id} 60000` : `FIN ${id}`);
   c.command('NOP');
   // Let the FINs land before the caller reads /stats.
   await new Promise((r) => setTimeout(r, 50));

@@ -39,7 +39,7 @@ test('empty drains memory and disk; delete removes the files; numbering continue
   cons.req(m1!.id, 3600000);
   await eventually(async () => (await channelStats(d.httpPort, 'em', 'c')).deferred_count === 1);
   await httpOk(d.httpPort, '/channel/empty?topic=em&channel=c');
-  let c = await channelStats(d.httpPort, 'em', 'c');
+  const c = await channelStats(d.httpPort, 'em', 'c');
   assert.deepEqual([c.depth, c.backend_depth, c.in_flight_count, c.deferred_count], [0, 0, 0, 0]);
   assert.deepEqual(queueFiles(dir, 'em:c'), [], 'segments and meta file removed');
   // The other channel is untouched.

@@ -304,13 +304,13 @@ describe('/stats format (real nsqd)', () => {
     assert.match(lines[i++]!, chanRe('      ', 'holdch', 0, 3, 3));
     assert.match(
       lines[i++]!,
-      /^ {8}\[V2 conshost\.example\.com:\d+ probe-cons\/1\.0\] state: 3 inflt: 3    rdy: 3    fin: 0        re-q: 0        msgs: 3        connected: \d+s$/,
+      /^ {8}\[V2 conshost\.example\.com:\d+ probe-cons\/1\.0\] state: 3 inflt: 3 {4}rdy: 3 {4}fin: 0 {8}re-q: 0 {8}msgs: 3 {8}connected: \d+s$/,
     );
     assert.equal(lines[i++], '');
     assert.match(lines[i++]!, topicRe('   ', 't2#ephemeral', 1, 1));
     assert.equal(lines[i++], '');
     assert.equal(lines[i++], 'Producers:');
-    assert.match(lines[i++]!, /^ {3}\[V2 prodhost:\d+ probe-prod\/1\.0 *\] msgs: 3        topics: t=3 connected: \d+s$/);
+    assert.match(lines[i++]!, /^ {3}\[V2 prodhost:\d+ probe-prod\/1\.0 *\] msgs: 3 {8}topics: t=3 connected: \d+s$/);
     assert.equal(lines[i++], '');
     assert.equal(lines.length, i, 'nothing after the producers');
   });

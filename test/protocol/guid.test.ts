@@ -20,7 +20,7 @@ describe('guid', () => {
   });
 
   it('encodes the time as unix ns >> 20 and starts each tick at sequence 0', () => {
-    const ns = 1_700_000_000_123_456_789;
+    const ns = 1_700_000_000_123_456_800; // exactly representable as a double
     const id = new GuidFactory(5).next(ns);
     const p = parts(id);
     assert.equal(p.ts, BigInt(Math.floor(ns / 1048576)));

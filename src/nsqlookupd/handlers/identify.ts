@@ -1,5 +1,5 @@
 import { ProtocolError } from '../../protocol/errors.js';
-import type { CommandHandler } from '../lookup-session.js';
+import type { CommandHandler } from './types.js';
 import { CLIENT_REGISTRATION, Producer, type PeerInfo } from '../registration-db.js';
 
 /** `IDENTIFY` + JSON body: the peer says who it is and is listed under `client` (`/nodes`). */
@@ -46,7 +46,8 @@ interface Decoded {
   topologyRegion: string;
 }
 
-const INT64_MAX = 9223372036854775807;
+/** Go's int64 max (2^63 - 1), which as a double is 2^63. */
+const INT64_MAX = 2 ** 63;
 
 /**
  * Decodes an IDENTIFY body into the peer's info with the original's rules and error texts:

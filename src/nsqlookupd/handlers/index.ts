@@ -1,4 +1,4 @@
-import type { CommandHandler } from '../lookup-session.js';
+import type { CommandHandler } from './types.js';
 import { identify } from './identify.js';
 import { ping } from './ping.js';
 import { register } from './register.js';

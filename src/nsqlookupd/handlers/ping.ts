@@ -1,5 +1,5 @@
 import { formatDuration } from '../../lib/duration.js';
-import type { CommandHandler } from '../lookup-session.js';
+import type { CommandHandler } from './types.js';
 
 /** `PING`: allowed before IDENTIFY; refreshes the peer's last-update time once identified. */
 export const ping: CommandHandler = {

@@ -1,4 +1,4 @@
-import type { CommandHandler } from '../lookup-session.js';
+import type { CommandHandler } from './types.js';
 import { Producer, channelRegistration, topicRegistration } from '../registration-db.js';
 import { topicChannelParams } from './topic-channel-params.js';
 

@@ -1,5 +1,5 @@
 import { isEphemeral } from '../../protocol/names.js';
-import type { CommandHandler } from '../lookup-session.js';
+import type { CommandHandler } from './types.js';
 import { channelRegistration, topicRegistration } from '../registration-db.js';
 import { topicChannelParams } from './topic-channel-params.js';
 

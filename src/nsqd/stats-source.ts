@@ -1,0 +1,20 @@
+import type { ClientV2 } from './client-v2.js';
+import type { NsqdOptions } from './options.js';
+import type { Topic } from './topic.js';
+
+/**
+ * What /stats, the statsd pusher and the Prometheus view read from nsqd: the topics, the
+ * connected clients and a few identity fields. Stats code depends on this narrow view, not on
+ * the `Nsqd` class, so that nsqd.ts can use the stats code without an import cycle.
+ */
+export interface StatsSource {
+  readonly options: Pick<NsqdOptions, 'e2eProcessingLatencyPercentiles'>;
+  readonly version: string;
+  /** Process start, epoch ms. */
+  readonly startTime: number;
+  readonly clients: ReadonlyMap<number, ClientV2>;
+  /** `OK` or `NOK - <last disk error>`. */
+  health(): string;
+  topics(): Topic[];
+  getExistingTopic(name: string): Topic | undefined;
+}
