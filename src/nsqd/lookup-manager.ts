@@ -1,8 +1,10 @@
 import http from 'node:http';
+import { getJsonV1 } from '../http/client.js';
+import { isJsonObject } from '../lib/go-json.js';
 import type { Logger } from '../lib/logger.js';
-import { encodeLookupCommand } from '../nsqlookupd/lookup-codec.js';
+import { encodeLookupCommand } from '../protocol/lookup-codec.js';
 import { isEphemeral } from '../protocol/names.js';
-import { joinHostPort } from '../nsqlookupd/net-address.js';
+import { joinHostPort } from '../lib/host-port.js';
 import { LookupPeer, type LookupPeerInfo, type SendFn } from './lookup-peer.js';
 
 /** nsqd's identity as sent in IDENTIFY (ports are the broadcast ports). */
@@ -265,65 +267,18 @@ export class LookupManager {
     }
   }
 
-  #getChannels(endpoint: string): Promise<string[]> {
-    const connectMs = this.#opts.httpConnectTimeoutMs ?? 2000;
-    const requestMs = this.#opts.httpRequestTimeoutMs ?? 5000;
-    const version = this.#opts.identity().version;
-    return new Promise((resolve, reject) => {
-      const req = http.get(endpoint, {
-        agent: this.#agent,
-        headers: { Accept: 'application/vnd.nsq; version=1.0', 'User-Agent': `nsqd/${version}` },
-      });
-      const overall = setTimeout(() => req.destroy(new Error(`GET ${endpoint}: request timeout`)), requestMs);
-      req.on('socket', (socket) => {
-        if (!socket.connecting) return;
-        const t = setTimeout(() => req.destroy(new Error(`GET ${endpoint}: connect timeout`)), connectMs);
-        socket.once('connect', () => clearTimeout(t));
-        socket.once('close', () => clearTimeout(t));
-      });
-      req.on('error', (err) => {
-        clearTimeout(overall);
-        reject(err);
-      });
-      req.on('response', (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', (err) => {
-          clearTimeout(overall);
-          reject(err);
-        });
-        res.on('end', () => {
-          clearTimeout(overall);
-          const body = Buffer.concat(chunks).toString('utf8');
-          if (res.statusCode !== 200) {
-            reject(new Error(`got response ${res.statusCode} ${JSON.stringify(body)}`));
-            return;
-          }
-          try {
-            let data = JSON.parse(body) as unknown;
-            // Pre-1.0 servers wrap the answer unless they speak V1 (nsqd-http.md §1.2).
-            if (res.headers['x-nsq-content-type'] !== 'nsq; version=1.0' && isObject(data) && 'data' in data) {
-              data = data.data;
-            }
-            const channels = isObject(data) ? data.channels : undefined;
-            if (channels === null || channels === undefined) {
-              resolve([]);
-            } else if (Array.isArray(channels) && channels.every((c) => typeof c === 'string')) {
-              resolve(channels as string[]);
-            } else {
-              reject(new Error(`GET ${endpoint}: unexpected response ${body}`));
-            }
-          } catch (err) {
-            reject(err as Error);
-          }
-        });
-      });
+  async #getChannels(endpoint: string): Promise<string[]> {
+    const data = await getJsonV1(endpoint, {
+      connectTimeoutMs: this.#opts.httpConnectTimeoutMs ?? 2000,
+      requestTimeoutMs: this.#opts.httpRequestTimeoutMs ?? 5000,
+      agent: this.#agent,
+      headers: { 'User-Agent': `nsqd/${this.#opts.identity().version}` },
     });
+    const channels = isJsonObject(data) ? data.channels : undefined;
+    if (channels === null || channels === undefined) return [];
+    if (Array.isArray(channels) && channels.every((c) => typeof c === 'string')) return channels as string[];
+    throw new Error(`GET ${endpoint}: unexpected response ${JSON.stringify(data)}`);
   }
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /** The lookupd's IDENTIFY response, or null if it is not a JSON object with sane field types. */
@@ -334,7 +289,7 @@ function parseIdentifyResponse(text: string): LookupPeerInfo | null {
   } catch {
     return null;
   }
-  if (!isObject(v)) return v === null ? { tcp_port: 0, http_port: 0, version: '', broadcast_address: '' } : null;
+  if (!isJsonObject(v)) return v === null ? { tcp_port: 0, http_port: 0, version: '', broadcast_address: '' } : null;
   const num = (x: unknown) => (x === undefined || x === null ? 0 : typeof x === 'number' && Number.isInteger(x) ? x : NaN);
   const str = (x: unknown) => (x === undefined || x === null ? '' : typeof x === 'string' ? x : null);
   const info = {

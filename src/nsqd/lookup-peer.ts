@@ -1,7 +1,7 @@
 import net from 'node:net';
 import type { Logger } from '../lib/logger.js';
-import { LookupResponseDecoder, MAGIC_V1 } from '../nsqlookupd/lookup-codec.js';
-import { splitHostPort } from '../nsqlookupd/net-address.js';
+import { LookupResponseDecoder, MAGIC_V1 } from '../protocol/lookup-codec.js';
+import { splitHostPort } from '../lib/host-port.js';
 
 /** What a lookupd said about itself in its IDENTIFY response (nsqd.md §9). */
 export interface LookupPeerInfo {

@@ -7,6 +7,7 @@ import * as tls from 'node:tls';
 import { DiskQueue } from '../diskqueue/disk-queue.js';
 import type { BackendQueue } from '../diskqueue/backend-queue.js';
 import { DummyBackendQueue } from '../diskqueue/dummy-backend-queue.js';
+import { isTcpAddress, splitHostPort } from '../lib/host-port.js';
 import { Logger } from '../lib/logger.js';
 import { E2eLatency } from '../lib/quantile.js';
 import { MESSAGE_HEADER_SIZE } from '../protocol/message.js';
@@ -461,20 +462,23 @@ export class Nsqd implements NsqdContext {
 function listen(server: net.Server, address: string): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', (err) => reject(new Error(`listen (${address}) failed - ${err.message}`)));
-    const hp = splitHostPort(address);
     const done = () => {
       const a = server.address();
       resolve(typeof a === 'object' && a !== null ? a.port : -1);
     };
-    if (hp === null) server.listen(address, done);
-    else server.listen(hp.port, hp.host === '' ? undefined : hp.host, done);
+    if (!isTcpAddress(address)) {
+      server.listen(address, done);
+      return;
+    }
+    let hp: { host: string; port: number };
+    try {
+      hp = splitHostPort(address);
+    } catch (err) {
+      reject(new Error(`listen (${address}) failed - ${(err as Error).message}`));
+      return;
+    }
+    server.listen(hp.port, hp.host === '' ? undefined : hp.host, done);
   });
-}
-
-export function splitHostPort(address: string): { host: string; port: number } | null {
-  const m = /^(?:\[([^\]]*)\]|([^:]*)):(\d+)$/.exec(address);
-  if (m === null) return null;
-  return { host: m[1] ?? m[2] ?? '', port: Number(m[3]) };
 }
 
 function describe(server: net.Server): string {

@@ -2,6 +2,7 @@
 // spreads each round's datagrams over the interval like upstream's SpreadWriter.
 import * as dgram from 'node:dgram';
 import { lookup } from 'node:dns/promises';
+import { splitHostPort } from '../lib/host-port.js';
 import type { ChannelStatsSnapshot, StatsSnapshot, TopicStatsSnapshot } from './stats-snapshot.js';
 
 export type { ChannelStatsSnapshot, MemStatsSnapshot, StatsSnapshot, TopicStatsSnapshot } from './stats-snapshot.js';
@@ -268,11 +269,11 @@ export class StatsdReporter {
 }
 
 async function connectUdp(address: string): Promise<dgram.Socket> {
-  const sep = address.lastIndexOf(':');
-  if (sep <= 0) throw new Error(`missing port in address ${address}`);
-  const host = address.slice(0, sep).replace(/^\[(.*)\]$/, '$1') || 'localhost';
-  const port = Number(address.slice(sep + 1));
-  if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new Error(`invalid port in address ${address}`);
+  const hp = splitHostPort(address);
+  if (hp.port === 0) throw new Error(`invalid port in address ${address}`);
+  // As Go's net.Dial, an empty host means the local system.
+  const host = hp.host || 'localhost';
+  const port = hp.port;
   const { address: ip, family } = await lookup(host);
   const socket = dgram.createSocket(family === 6 ? 'udp6' : 'udp4');
   // ICMP "port unreachable" surfaces as an async error on a connected socket; statsd is best effort.

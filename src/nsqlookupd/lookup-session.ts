@@ -1,5 +1,5 @@
 import { ProtocolError } from '../protocol/errors.js';
-import type { LookupItem } from './lookup-codec.js';
+import type { LookupItem } from '../protocol/lookup-codec.js';
 import { COMMANDS } from './handlers/index.js';
 import type { CommandHandler, HandlerSession, LookupContext } from './handlers/types.js';
 import type { PeerInfo } from './registration-db.js';

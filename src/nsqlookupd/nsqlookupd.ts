@@ -5,7 +5,7 @@ import { Logger } from '../lib/logger.js';
 import { NSQLOOKUPD_VERSION, type NsqlookupdOptions } from './options.js';
 import { buildLookupRouter, type LookupHttpContext } from './http-api.js';
 import type { LookupContext } from './lookup-session.js';
-import { formatSocketAddress, splitHostPort } from './net-address.js';
+import { formatSocketAddress, splitHostPort } from '../lib/host-port.js';
 import { RegistrationDB } from './registration-db.js';
 import { LookupTcpServer } from './tcp-server.js';
 

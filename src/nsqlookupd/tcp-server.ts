@@ -1,8 +1,8 @@
 import net from 'node:net';
 import { ProtocolError } from '../protocol/errors.js';
-import { LookupCommandParser, type LookupItem, encodeLookupError, encodeLookupResponse, RESPONSE_OK } from './lookup-codec.js';
+import { LookupCommandParser, type LookupItem, encodeLookupError, encodeLookupResponse, RESPONSE_OK } from '../protocol/lookup-codec.js';
 import { LookupSession, type LookupContext } from './lookup-session.js';
-import { formatSocketAddress } from './net-address.js';
+import { formatSocketAddress } from '../lib/host-port.js';
 
 /**
  * One nsqd's TCP connection to lookupd: owns the socket, feeds the parser, runs the session and

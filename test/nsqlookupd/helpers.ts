@@ -4,7 +4,7 @@ import net from 'node:net';
 import { Logger } from '../../src/lib/logger.js';
 import { Nsqlookupd } from '../../src/nsqlookupd/nsqlookupd.js';
 import { defaultNsqlookupdOptions, type NsqlookupdOptions } from '../../src/nsqlookupd/options.js';
-import { LookupResponseDecoder, MAGIC_V1, encodeLookupCommand } from '../../src/nsqlookupd/lookup-codec.js';
+import { LookupResponseDecoder, MAGIC_V1, encodeLookupCommand } from '../../src/protocol/lookup-codec.js';
 
 /** A log sink that keeps lines (and prints them when LOOKUPD_TEST_LOG is set). */
 export function memoryLogger(prefix = '[nsqlookupd] '): { logger: Logger; lines: string[] } {

@@ -7,7 +7,7 @@ import {
   LookupCommandParser,
   encodeLookupCommand,
   encodeLookupResponse,
-} from '../../src/nsqlookupd/lookup-codec.js';
+} from '../../src/protocol/lookup-codec.js';
 import { eventually, get, memoryLogger, post, startLookupd } from './helpers.js';
 
 const identity = (): LookupIdentity => ({

@@ -11,7 +11,7 @@ import {
   encodeLookupResponse,
   trimGoSpace,
   type LookupItem,
-} from '../../src/nsqlookupd/lookup-codec.js';
+} from '../../src/protocol/lookup-codec.js';
 
 /** Runs the parser like the server does: accepts every body. Returns items and the first error. */
 function drive(parser: LookupCommandParser, chunks: Buffer[]): { items: LookupItem[]; error: ProtocolError | null } {

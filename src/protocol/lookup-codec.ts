@@ -1,8 +1,8 @@
-import { appendChunk, fillFrom } from '../protocol/byte-stream.js';
-import { ProtocolError } from '../protocol/errors.js';
+import { appendChunk, fillFrom } from './byte-stream.js';
+import { ProtocolError } from './errors.js';
 
 /**
- * Codec of the nsqlookupd TCP protocol V1 (nsqlookupd.md §2), both directions, socket-free:
+ * Codec of the nsqlookupd TCP protocol V1 (upstream `nsqlookupd/lookup_protocol_v1.go`, docs/protocol.md), both directions, socket-free:
  *
  *   client → server: `"  V1"`, then text lines `NAME p1 p2\n`; IDENTIFY is followed by
  *                    `[int32 BE size][JSON]`.
