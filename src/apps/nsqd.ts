@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// nsqd: flags → options → start; SIGTERM/SIGINT → graceful exit (nsqd.md §2).
+// nsqd: flags → options → start; SIGTERM/SIGINT → graceful exit (upstream `apps/nsqd/main.go`).
 import { Logger } from '../lib/logger.js';
 import { FlagError } from '../lib/flags.js';
 import { Nsqd } from '../nsqd/nsqd.js';

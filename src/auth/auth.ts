@@ -1,3 +1,3 @@
-// nsqd's AUTH support (tcp-protocol.md §11): query the auth servers, then check grants per command.
+// nsqd's AUTH support (docs/protocol.md, AUTH): query the auth servers, then check grants per command.
 export { type Authorization, type AuthState, authPattern, isAllowed, isExpired } from './state.js';
 export { type AuthQueryOptions, AuthQueryError, authParams, goQueryEscape, parseAuthReply, queryAuth } from './query.js';

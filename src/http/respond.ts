@@ -5,7 +5,7 @@
 
 import type { ServerResponse } from 'node:http';
 
-/** Header marking the unwrapped V1 format; clients decide how to parse by it (nsqd-http.md §1.2). */
+/** Header marking the unwrapped V1 format; clients decide how to parse by it (docs/protocol.md, HTTP conventions). */
 export const NSQ_CONTENT_TYPE_HEADER = 'X-Nsq-Content-Type';
 export const NSQ_CONTENT_TYPE_V1 = 'nsq; version=1.0';
 export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';

@@ -1,6 +1,6 @@
 /**
  * The HTTP routing layer shared by nsqd, nsqlookupd and nsqadmin, reproducing what the original
- * gets from julienschmidt/httprouter plus `internal/http_api` (nsqd-http.md §1):
+ * gets from julienschmidt/httprouter plus `internal/http_api` (docs/protocol.md, HTTP conventions):
  * 404/405 (+`Allow`)/OPTIONS answers, 301/307 redirects to the canonical path for trailing-slash
  * and case mismatches, V1/PlainText encoders, per-request INFO logging, and panics → 500.
  *

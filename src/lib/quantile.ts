@@ -1,4 +1,4 @@
-// End-to-end processing latency (nsqd.md §11). Upstream keeps perks "targeted quantile" streams;
+// End-to-end processing latency (upstream `internal/quantile`). Upstream keeps perks "targeted quantile" streams;
 // any estimator is allowed as long as the JSON shape matches, so this uses a log-linear histogram:
 // O(1) recording, trivially mergeable, bounded memory, ≤ 1/128 relative error per value.
 

@@ -11,7 +11,7 @@ export interface NsqdContext {
   makeBackend(name: string, ephemeral: boolean): BackendQueue;
   /** A topic or channel was created or deleted (lookupd registration + metadata persistence). */
   notify(event: 'create' | 'delete', topic: string, channel?: string): void;
-  /** Records the outcome of a disk write for /ping health (nsqd.md §12). */
+  /** Records the outcome of a disk write for /ping health (upstream `nsqd/nsqd.go` SetHealth). */
   setHealth(err: Error | null): void;
   /** A per-channel e2e latency sketch when percentiles are configured. */
   makeE2eLatency(): E2eLatency | null;
@@ -29,7 +29,7 @@ export interface Consumer {
   readonly msgTimeoutMs: number;
   readonly sampleRate: number;
   /**
-   * Topology-aware consumption (nsqd.md §13): the connection's IDENTIFY zone / region equals the
+   * Topology-aware consumption (the upstream experiment, `nsqd/channel.go`): the connection's IDENTIFY zone / region equals the
    * node's. Always false unless the experiment is enabled.
    */
   readonly zoneLocal: boolean;

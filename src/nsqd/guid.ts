@@ -1,5 +1,5 @@
 /**
- * Snowflake-style message IDs (nsqd.md §5.3): ((ts - epoch) << 22) | (nodeId << 12) | seq, with
+ * Snowflake-style message IDs (upstream `nsqd/guid.go`): ((ts - epoch) << 22) | (nodeId << 12) | seq, with
  * ts = unix ns >> 20, rendered as 16 lowercase hex chars. One factory per topic.
  * Plain doubles are enough: ts - epoch needs ~40 bits, so the id is built as two uint32 halves.
  */

@@ -15,7 +15,7 @@ import { PutError, type Topic } from './topic.js';
 import * as os from 'node:os';
 
 /**
- * nsqd's HTTP API (nsqd-http.md §2-§3), the same handlers on HTTP and HTTPS. Each handler makes
+ * nsqd's HTTP API (upstream `nsqd/http.go`), the same handlers on HTTP and HTTPS. Each handler makes
  * the original's checks in the original's order; the Router supplies status/encoding rules.
  */
 export function createHttpApi(nsqd: NsqdHttpHost): { http: (req: IncomingMessage, res: ServerResponse) => void; https: (req: IncomingMessage, res: ServerResponse) => void } {
@@ -24,7 +24,7 @@ export function createHttpApi(nsqd: NsqdHttpHost): { http: (req: IncomingMessage
   routes(httpsRouter);
   const httpRouter = new Router({
     logger: nsqd.logger,
-    // --tls-required=true refuses plain HTTP (tcp-https leaves it open), nsqd-http.md §1.5.
+    // --tls-required=true refuses plain HTTP (tcp-https leaves it open) (docs/protocol.md, HTTP conventions).
     before: (_req, res) => {
       if (nsqd.options.tlsRequired !== 2) return true;
       res.writeHead(403, { [NSQ_CONTENT_TYPE_HEADER]: NSQ_CONTENT_TYPE_V1, 'Content-Type': JSON_CONTENT_TYPE });
@@ -302,7 +302,7 @@ function register(r: Router, nsqd: NsqdHttpHost): void {
     if (v === undefined) throw err(400, 'INVALID_OPTION');
     // Upstream rewrites the option at startup, so readers see the resolved prefix (idempotent).
     if (opt === 'statsd_prefix') return statsdPrefix(o.statsdPrefix, o.broadcastAddress, nsqd.broadcastHttpPort());
-    // Likewise the broadcast ports, filled from the bound ports when 0 (nsqd.md §2.1 step 3).
+    // Likewise the broadcast ports, filled from the bound ports when 0 (upstream `nsqd/nsqd.go` Main).
     if (opt === 'broadcast_tcp_port') return nsqd.broadcastTcpPort();
     if (opt === 'broadcast_http_port') return nsqd.broadcastHttpPort();
     return v.value;

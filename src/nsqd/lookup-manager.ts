@@ -60,7 +60,7 @@ function formatPeerInfo(i: LookupPeerInfo): string {
   return `{TCPPort:${i.tcp_port} HTTPPort:${i.http_port} Version:${i.version} BroadcastAddress:${i.broadcast_address}}`;
 }
 
-/** Keeps nsqd registered with every configured nsqlookupd (nsqd.md §9). */
+/** Keeps nsqd registered with every configured nsqlookupd (upstream `nsqd/lookup.go` lookupLoop). */
 export class LookupManager {
   readonly #opts: LookupManagerOptions;
   readonly #logger: Logger;
@@ -127,7 +127,7 @@ export class LookupManager {
   }
 
   /**
-   * GET /channels?topic= on each lookupd (nsqd.md §3.1): the sorted union of the channel names,
+   * GET /channels?topic= on each lookupd (upstream `nsqd/nsqd.go` GetTopic): the sorted union of the channel names,
    * without ephemeral ones. Failures are logged only.
    */
   async channelsForTopic(topic: string): Promise<string[]> {

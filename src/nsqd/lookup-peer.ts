@@ -3,7 +3,7 @@ import type { Logger } from '../lib/logger.js';
 import { LookupResponseDecoder, MAGIC_V1 } from '../protocol/lookup-codec.js';
 import { splitHostPort } from '../lib/host-port.js';
 
-/** What a lookupd said about itself in its IDENTIFY response (nsqd.md §9). */
+/** What a lookupd said about itself in its IDENTIFY response (upstream `nsqd/lookup.go`). */
 export interface LookupPeerInfo {
   tcp_port: number;
   http_port: number;

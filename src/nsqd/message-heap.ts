@@ -3,7 +3,7 @@ import type { Message } from '../protocol/message.js';
 /**
  * A binary min-heap of messages ordered by `message.priority` (epoch ms), with each message's
  * position kept in `message.heapIndex` so FIN/REQ/TOUCH remove it in O(log n).
- * One per channel for in-flight deadlines and one for deferred due times (nsqd.md §4.4, §4.5).
+ * One per channel for in-flight deadlines and one for deferred due times (upstream `nsqd/in_flight_pqueue.go`, `internal/pqueue`).
  */
 export class MessageHeap {
   #items: Message[] = [];

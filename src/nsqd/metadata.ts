@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { replaceFileAtomically } from '../lib/atomic-file.js';
 
 /**
- * The metadata file `nsqd.dat` (nsqd.md §8): which topics and channels exist and whether they are
+ * The metadata file `nsqd.dat` (docs/disk-format.md, nsqd.dat): which topics and channels exist and whether they are
  * paused. Same name and JSON bytes as the original, so either daemon can take over a data dir.
  */
 export interface ChannelMetadata {

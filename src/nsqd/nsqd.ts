@@ -31,7 +31,7 @@ export interface BoundAddress {
 
 /**
  * The nsqd daemon: owns topics, client connections, the TCP/HTTP(S) listeners, the metadata
- * file, the queue-scan timer and the registration with nsqlookupd (nsqd.md §2).
+ * file, the queue-scan timer and the registration with nsqlookupd (upstream `nsqd/nsqd.go`).
  */
 export class Nsqd implements NsqdContext {
   readonly options: NsqdOptions;
@@ -84,7 +84,7 @@ export class Nsqd implements NsqdContext {
 
   // ---- lifecycle ------------------------------------------------------------------------
 
-  /** Lock the data dir, bind the listeners, load metadata, start the loops (nsqd.md §2.1). */
+  /** Lock the data dir, bind the listeners, load metadata, start the loops (upstream `nsqd/nsqd.go` New, Main). */
   async start(): Promise<void> {
     const o = this.options;
     this.logger.info(`nsqd v${this.version} (built w/tsnsq node ${process.version})`);
@@ -180,11 +180,11 @@ export class Nsqd implements NsqdContext {
     }
   }
 
-  /** Graceful shutdown (nsqd.md §2.2): clients closed, metadata written, queues flushed to disk. */
+  /** Graceful shutdown (upstream `nsqd/nsqd.go` Exit): clients closed, metadata written, queues flushed to disk. */
   async close(): Promise<void> {
     if (this.#closing) return;
     this.#closing = true;
-    // The original's shutdown log lines, in its order (nsqd.md §2.2); the listeners' "closing"
+    // The original's shutdown log lines, in its order; the listeners' "closing"
     // lines come once their connections are gone, as its servers log them after their handlers.
     const tcpAddr = this.#tcpServer?.listening ? describe(this.#tcpServer) : null;
     this.#tcpServer?.close();
@@ -232,7 +232,7 @@ export class Nsqd implements NsqdContext {
     return this.#httpsPort;
   }
   // A Unix-socket listener has no port (-1 in /info): the broadcast port then stays 0 unless set
-  // (nsqd.md §14), as upstream only fills it from a TCP address.
+  // (lookupd refuses port 0), as upstream only fills it from a TCP address.
   broadcastTcpPort(): number {
     return this.options.broadcastTcpPort || Math.max(0, this.#tcpPort);
   }
@@ -334,7 +334,7 @@ export class Nsqd implements NsqdContext {
     return this.#topics.get(name);
   }
 
-  /** Get or create a topic (nsqd.md §3.1). */
+  /** Get or create a topic (upstream `nsqd/nsqd.go` GetTopic). */
   getTopic(name: string): Topic {
     let t = this.#topics.get(name);
     if (t !== undefined) return t;

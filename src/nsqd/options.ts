@@ -1,6 +1,6 @@
 /**
  * nsqd's options: every flag of the original with its default, config-file key and validation
- * (nsqd.md §1.2), plus the /config/:opt read-out (nsqd-http.md §3.8).
+ * (upstream `nsqd/options.go`, `apps/nsqd/options.go`), plus the /config/:opt read-out (upstream `nsqd/http.go` doConfig).
  *
  * Naming: field = camelCase of the flag name; durations are milliseconds; arrays are plain arrays.
  */
@@ -20,7 +20,7 @@ export const TLS_NOT_REQUIRED = 0;
 export const TLS_REQUIRED_EXCEPT_HTTP = 1;
 export const TLS_REQUIRED = 2;
 
-/** The value of `--enable-experiment` that turns on topology-aware consumption (nsqd.md §13). */
+/** The value of `--enable-experiment` that turns on topology-aware consumption (docs/compatibility.md). */
 export const EXPERIMENT_TOPOLOGY_AWARE_CONSUMPTION = 'topology-aware-consumption';
 
 /** Every resolved nsqd setting. Durations are in milliseconds. */
@@ -87,7 +87,7 @@ export interface NsqdOptions {
   /** `--enable-experiment` values. */
   enableExperiment: string[];
 
-  // Fixed internals with no flag (nsqd.md §1.2).
+  // Fixed internals with no flag (upstream `nsqd/options.go` NewOptions).
   clientTimeout: number;
   queueScanInterval: number;
   queueScanRefreshInterval: number;
@@ -256,7 +256,7 @@ export function defaultNsqdOptions(): NsqdOptions {
 export class OptionsValidationError extends FlagError {}
 
 /**
- * The checks the original makes when constructing nsqd (nsqd.md §1.2), applied in its order, plus
+ * The checks the original makes when constructing nsqd (upstream `nsqd/nsqd.go` New), applied in its order, plus
  * its normalisation (a client-auth policy forces TLS required). Throws OptionsValidationError.
  * Certificate files and the data path are checked by the server when it opens them.
  */
@@ -328,7 +328,7 @@ export function nsqdConfigKeys(): string[] {
 }
 
 /**
- * The value GET /config/:opt returns (nsqd-http.md §3.8): durations as integer nanoseconds,
+ * The value GET /config/:opt returns (upstream `nsqd/http.go` doConfig): durations as integer nanoseconds,
  * `log_level` 1..5, `tls_required` 0/1/2, `tls_min_version` 769..772, strings as raw text,
  * everything else as JSON. undefined for an unknown key (→ 400 INVALID_OPTION).
  */

@@ -1,5 +1,5 @@
-// The read-only view of nsqd's counters that statsd and Prometheus render (style lesson 11: both
-// are views on counters the core keeps). Built by the daemon without client details.
+// The read-only view of nsqd's counters that statsd and Prometheus render (both are views on
+// counters the core keeps, not separate collectors). Built by the daemon without client details.
 import type { E2eResult } from '../lib/quantile.js';
 
 /** One channel's figures at snapshot time. */

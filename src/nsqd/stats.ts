@@ -8,7 +8,7 @@ import type { StatsSnapshot } from './stats-snapshot.js';
 import type { StatsSource } from './stats-source.js';
 import type { Topic } from './topic.js';
 
-// /stats (nsqd-http.md §3.7): one collection pass builds the JSON objects in the original's key
+// /stats (upstream `nsqd/http.go` doStats, `nsqd/stats.go`): one collection pass builds the JSON objects in the original's key
 // order; the text layout is rendered from those same objects (as upstream prints its stats
 // structs), so both formats always agree. Built on demand; nothing is kept per request.
 
@@ -81,7 +81,7 @@ export interface TopicStatsJson {
   e2e_processing_latency: E2eResult;
 }
 
-/** The `memory` object (Go runtime names; nsqd.md §10 mapping). */
+/** The `memory` object (Go runtime names, filled from V8; docs/compatibility.md). */
 export interface MemoryStatsJson {
   heap_objects: number;
   heap_idle_bytes: number;
@@ -174,7 +174,7 @@ function channelStats(ch: Channel, f: StatsFilter, percentiles: readonly number[
     deferred_count: ch.deferredCount(),
     message_count: ch.messageCount,
   } as ChannelStatsJson;
-  // omitempty upstream: absent while 0 (nsqd-http.md §3.7).
+  // omitempty upstream: absent while 0.
   if (ch.zoneLocalMsgCount !== 0) s.zone_local_msg_count = ch.zoneLocalMsgCount;
   if (ch.regionLocalMsgCount !== 0) s.region_local_msg_count = ch.regionLocalMsgCount;
   if (ch.globalMsgCount !== 0) s.global_msg_count = ch.globalMsgCount;
@@ -228,7 +228,7 @@ class GcTracker {
 // Started when nsqd loads this module, so run counts and pauses cover (almost) the whole process.
 const gcTracker = new GcTracker();
 
-/** Go runtime figures mapped from V8 where there is a counterpart, 0 otherwise (nsqd.md §10). */
+/** Go runtime figures mapped from V8 where there is a counterpart, 0 otherwise (docs/compatibility.md). */
 export function memoryStats(): MemoryStatsJson {
   const gc = gcTracker;
   const h = v8.getHeapStatistics();

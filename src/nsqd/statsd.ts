@@ -1,4 +1,4 @@
-// statsd push (nsqd.md §10): pure line building and datagram packing, plus a UDP reporter that
+// statsd push (upstream `nsqd/statsd.go`): pure line building and datagram packing, plus a UDP reporter that
 // spreads each round's datagrams over the interval like upstream's SpreadWriter.
 import * as dgram from 'node:dgram';
 import { lookup } from 'node:dns/promises';

@@ -14,7 +14,7 @@ import {
 } from './registration-db.js';
 
 /*
- * nsqlookupd's HTTP API (nsqlookupd.md §4) as functions of the directory: each takes the query
+ * nsqlookupd's HTTP API (upstream `nsqlookupd/http.go`) as functions of the directory: each takes the query
  * and returns the V1 result (object → JSON, null → empty body) or throws HttpApiError.
  * `buildLookupRouter` at the end binds them to paths.
  */
@@ -214,7 +214,7 @@ export function debugJson(ctx: LookupHttpContext): string {
   return `{${entries.map(([k, v]) => `${goJson(k)}:${v}`).join(',')}}`;
 }
 
-/** The lookupd HTTP routes (nsqlookupd.md §4) on a Router with the original's encoders. */
+/** The lookupd HTTP routes (upstream `nsqlookupd/http.go`) on a Router with the original's encoders. */
 export function buildLookupRouter(ctx: LookupHttpContext): Router {
   const router = new Router({ logger: ctx.logger });
   router.get('/ping', () => 'OK', { encoder: 'plain' });

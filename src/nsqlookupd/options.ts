@@ -1,6 +1,6 @@
 /**
  * nsqlookupd's options: every flag of the original with its default and config-file key
- * (nsqlookupd.md §1), resolved flag > config file > default like nsqd.
+ * (upstream `nsqlookupd/options.go`, `apps/nsqlookupd/main.go`), resolved flag > config file > default like nsqd.
  *
  * Naming: field = camelCase of the flag name; durations are milliseconds.
  */

@@ -1,5 +1,5 @@
 /**
- * nsqlookupd's in-memory directory (nsqlookupd.md §3): which identified nsqd produces which
+ * nsqlookupd's in-memory directory (upstream `nsqlookupd/registration_db.go`): which identified nsqd produces which
  * topic/channel. A pure data structure: no I/O, no timers, the caller passes "now" (ms).
  */
 

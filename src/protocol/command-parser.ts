@@ -2,7 +2,7 @@ import { appendChunk, fillFrom } from './byte-stream.js';
 import { ProtocolError } from './errors.js';
 
 /**
- * Incremental parser for the client → server byte stream of protocol V2 (tcp-protocol.md §1, §4, §7).
+ * Incremental parser for the client → server byte stream of protocol V2 (docs/protocol.md, Commands).
  *
  * Pure: no sockets, no timers. Feed chunks with `push`, pull items with `next`.
  * Body-carrying commands (IDENTIFY, AUTH, PUB, DPUB, MPUB) are returned in two steps so the caller

@@ -1,5 +1,5 @@
 // Raw DEFLATE (RFC 1951, no zlib/gzip wrapper) as nsqd uses it after a granted `deflate` IDENTIFY
-// (tcp-protocol.md §7.1): Go's compress/flate on both sides, every server flush a sync flush.
+// (docs/protocol.md, Upgrades): Go's compress/flate on both sides, every server flush a sync flush.
 import { constants, createDeflateRaw, createInflateRaw, type DeflateRaw, type InflateRaw } from 'node:zlib';
 
 /** Receives bytes produced by a deflate/inflate stream, in order. */

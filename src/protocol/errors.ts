@@ -1,6 +1,6 @@
 /**
  * A protocol-level error answered to a V2 client as an error frame `<code> <text>`.
- * `fatal` decides whether the connection is closed after the frame (tcp-protocol.md §4.1):
+ * `fatal` decides whether the connection is closed after the frame (upstream `internal/protocol/errors.go`):
  * only E_FIN_FAILED, E_REQ_FAILED and E_TOUCH_FAILED leave it open.
  *
  * `text` is a byte string (one char per byte, latin1), like the command parameters it often

@@ -1,5 +1,5 @@
 /**
- * Server → client frames (tcp-protocol.md §2): `[int32 size][int32 type][data]`, size = 4 + data.
+ * Server → client frames (docs/protocol.md, Frames; upstream `internal/protocol/protocol.go`): `[int32 size][int32 type][data]`, size = 4 + data.
  * Pure encode/decode; the decoder is incremental (used by our client and by tests).
  */
 import { appendChunk } from './byte-stream.js';

@@ -1,6 +1,6 @@
 /**
  * An NSQ message and its byte layout, shared by the wire (frame type 2) and the disk queue:
- * `[int64 BE timestamp ns][uint16 BE attempts][16 ASCII hex id][body]` (tcp-protocol.md §3).
+ * `[int64 BE timestamp ns][uint16 BE attempts][16 ASCII hex id][body]` (docs/protocol.md, Message layout; upstream `nsqd/message.go`).
  *
  * The int64 timestamp is kept as two uint32 halves so that no BigInt is created per message and
  * a timestamp read from disk is written back byte for byte.

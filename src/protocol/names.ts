@@ -1,4 +1,4 @@
-/** Topic and channel name rules shared by nsqd and nsqlookupd (tcp-protocol.md §6). */
+/** Topic and channel name rules shared by nsqd and nsqlookupd (upstream `internal/protocol/names.go`). */
 const NAME_RE = /^[.a-zA-Z0-9_-]+(#ephemeral)?$/;
 const EPHEMERAL_SUFFIX = '#ephemeral';
 

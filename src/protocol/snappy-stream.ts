@@ -1,5 +1,5 @@
 // Snappy framing format (https://github.com/google/snappy/blob/main/framing_format.txt), the
-// stream layer nsqd puts under a connection after a granted `snappy` IDENTIFY (tcp-protocol.md §7.1).
+// stream layer nsqd puts under a connection after a granted `snappy` IDENTIFY (docs/protocol.md, Upgrades).
 // Mirrors golang/snappy's unbuffered Writer and its Reader, including the limits and error kinds.
 import { compressSync, uncompressSync } from 'snappy';
 import { crc32c } from '@node-rs/crc32';

@@ -164,7 +164,7 @@ describe('a cluster of 2 nsqlookupd and 3 nsqd', () => {
     for (const l of lookupds()) assert.equal((await getJson(l.httpPort, '/nodes')).producers.length, 3);
   });
 
-  it('a topic new on a node first creates the channels the cluster has for it (nsqd.md §3.1)', async () => {
+  it('a topic new on a node first creates the channels the cluster has for it (upstream `nsqd/nsqd.go` GetTopic)', async () => {
     await postOk(n1.httpPort, '/topic/create?topic=t_learn');
     await postOk(n1.httpPort, '/channel/create?topic=t_learn&channel=c');
     await postOk(n1.httpPort, '/channel/create?topic=t_learn&channel=c2');

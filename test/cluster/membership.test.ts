@@ -12,7 +12,7 @@ import { RawClient as LookupClient, nsqdInfo } from '../nsqlookupd/helpers.js';
 import { eventually, getJson, lookupPorts, ports, postOk, publish } from './helpers.js';
 
 const INACTIVE_TIMEOUT_MS = 2000;
-/** nsqd's heartbeat interval (nsqd.md §9) plus slack for a loaded machine. */
+/** nsqd's heartbeat interval (upstream `nsqd/lookup.go`) plus slack for a loaded machine. */
 const PING_WAIT_MS = 15000 + 8000;
 
 /** Producer tcp ports of `topic` in lookupd's /debug: registered, whether visible or not. */

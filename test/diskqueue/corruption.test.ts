@@ -25,7 +25,7 @@ function open(t: { after(fn: () => void): void }, opts: DiskQueueOptions): DiskQ
   return q;
 }
 
-test('garbage length in a finished segment: renamed .bad, the other 7 records salvaged (spec §8)', (t) => {
+test('garbage length in a finished segment: renamed .bad, the other 7 records salvaged (docs/disk-format.md)', (t) => {
   const { dir, opts, log } = eightRecords(t);
   const fd = fs.openSync(seg(dir, 1), 'r+');
   fs.writeSync(fd, Buffer.from('ffffffff', 'hex'), 0, 4, 80); // 2nd record of segment 1

@@ -52,7 +52,7 @@ test('advance() only consumes a peeked record: no-op without a peek and after em
   assert.equal(recordIndex(q.peek()!), 2);
 });
 
-test('byte-exact record layout and meta file (spec §2 verified bytes)', (t) => {
+test('byte-exact record layout and meta file (bytes of the original)', (t) => {
   const dir = tempDir(t);
   const q = new DiskQueue(queueOptions(dir));
   const payload = Buffer.concat([
@@ -76,7 +76,7 @@ test('byte-exact record layout and meta file (spec §2 verified bytes)', (t) => 
   }
 });
 
-test('8 records of 80 bytes, 2 per file: meta is exactly "8\\n0,0\\n3,160\\n" (spec §3)', (t) => {
+test('8 records of 80 bytes, 2 per file: meta is exactly "8\\n0,0\\n3,160\\n" (docs/disk-format.md)', (t) => {
   const dir = tempDir(t);
   const q = new DiskQueue(queueOptions(dir, { maxBytesPerFile: 160 }));
   for (let i = 0; i < 8; i++) q.put(record(i, 76));
@@ -181,7 +181,7 @@ test('restart mid-segment after close: unconsumed (incl. peeked) records come ba
   assert.deepEqual(drain(q).map(recordIndex), Array.from({ length: 18 }, (_, i) => i + 3));
 });
 
-test('crash without a final sync (delete): stale meta is detected and records are salvaged (§9)', (t) => {
+test('crash without a final sync (delete): stale meta is detected and records are salvaged (docs/disk-format.md)', (t) => {
   const dir = tempDir(t);
   const log = new CaptureLogger();
   const opts = queueOptions(dir, { maxBytesPerFile: 500, syncEvery: 1_000_000, logger: log });
@@ -314,7 +314,7 @@ test('a meta left by the original in the issue-#42 state (readPos at the end of 
   assert.ok(!fs.existsSync(path.join(dir, 'dq.diskqueue.000000.dat')));
 });
 
-test('empty(): files and meta gone, depth 0, numbering continues (§10)', (t) => {
+test('empty(): files and meta gone, depth 0, numbering continues (docs/disk-format.md)', (t) => {
   const dir = tempDir(t);
   const opts = queueOptions(dir, { maxBytesPerFile: 160, syncEvery: 1 });
   let q = new DiskQueue(opts);

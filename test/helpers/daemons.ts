@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
- * Real daemons for tests (style lesson 8): start a compiled binary on 127.0.0.1 with ephemeral
+ * Real daemons for tests: start a compiled binary on 127.0.0.1 with ephemeral
  * ports and a temp data dir, learn the bound addresses from its log, stop/kill/restart it.
  */
 const appsDir = fileURLToPath(new URL('../../src/apps/', import.meta.url));

@@ -10,12 +10,12 @@ import { defaultNsqdOptions, nsqdConfigKeys, nsqdConfigValue, parseNsqdArgs } fr
 import { get } from './http-helpers.js';
 
 /**
- * Every config-file key of nsqd.md §1.2 (including the renamed `id`, `nsqlookupd_tcp_addresses`,
+ * Every config-file key of upstream `nsqd/options.go` (including the renamed `id`, `nsqlookupd_tcp_addresses`,
  * `auth_http_addresses`, `e2e_processing_latency_percentiles`, `enable_experiment`) is read from a
  * TOML file, and a real nsqd started from such a file uses and reports the values.
  */
 
-/** One non-default TOML value per key of the spec's flag table, in the table's order. */
+/** One non-default TOML value per key of the original's flag table, in its order. */
 const SPEC_KEYS: ReadonlyArray<[key: string, toml: string]> = [
   ['log_level', '"debug"'],
   ['log_prefix', '"[cfg] "'],
@@ -88,7 +88,7 @@ function configFile(text: string): string {
 }
 
 describe('nsqd config file', () => {
-  it('knows every key of the spec table (max_defer_timeout is the one extension)', () => {
+  it('knows every key of the original table (max_defer_timeout is the one extension)', () => {
     const spec = SPEC_KEYS.map(([k]) => k);
     assert.deepEqual([...nsqdConfigKeys()].sort(), [...spec, 'max_defer_timeout'].sort());
   });

@@ -8,7 +8,7 @@ import { get, post } from './http-helpers.js';
 import { connectUnix, inOrder, logTexts, spawnApp, unixPingOk, unixRequest } from './audit-helpers.js';
 
 /**
- * nsqd's log lines as the original prints them (nsqd.md §1.3, §2.2): format
+ * nsqd's log lines as the original prints them (upstream `internal/lg`, `nsqd/nsqd.go` Exit): format
  * `<prefix><date> <time.micro> <LEVEL>: <text>`, connection lifecycle lines, HTTP request lines
  * (not for /pub and /mpub), topic/channel lifecycle, the shutdown sequence, and the
  * `--log-prefix` / `--log-level` flags.

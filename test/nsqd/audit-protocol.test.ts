@@ -7,8 +7,8 @@ import { channelStats, eventually, nsqdStats, RawClient } from '../helpers/raw-c
 import { get, post } from './http-helpers.js';
 
 /**
- * Corner cases of the V2 protocol and /stats checked against the specs (tcp-protocol.md §7.1,
- * §7.3, §7.6; nsqd.md §4.3, §4.4, §7; nsqd-http.md §3.7), each with the decision taken where the
+ * Corner cases of the V2 protocol and /stats checked against the original (docs/protocol.md; upstream
+ * `nsqd/protocol_v2.go`, `nsqd/channel.go`, `nsqd/stats.go`), each with the decision taken where the
  * port knowingly differs from an upstream quirk.
  */
 const daemons: Daemon[] = [];

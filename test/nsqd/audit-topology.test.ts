@@ -5,8 +5,8 @@ import { channelStats, eventually, nsqdStats, RawClient } from '../helpers/raw-c
 import { getJson } from './http-helpers.js';
 
 /**
- * The topology-aware-consumption experiment (nsqd.md §13, tcp-protocol.md §7.1, nsqd-http.md §3.2,
- * §3.7): topology in /info, the IDENTIFY reply and /stats clients; with the experiment on, a message
+ * The topology-aware-consumption experiment (docs/compatibility.md; upstream
+ * `nsqd/channel.go`, `nsqd/protocol_v2.go`, `nsqd/http.go`): topology in /info, the IDENTIFY reply and /stats clients; with the experiment on, a message
  * is handed to a ready zone-local consumer first, then a region-local one, else queued for anyone;
  * the channel counts deliveries by the receiving consumer's locality.
  */

@@ -9,7 +9,7 @@ import type { RawClient } from '../helpers/raw-client.js';
 import { connectUnix, spawnApp, unixPingOk, unixRequest, type Spawned } from './audit-helpers.js';
 
 /**
- * nsqd on Unix sockets (nsqd.md §14): `--tcp-address` / `--http-address` values that are not
+ * nsqd on Unix sockets (upstream `internal/util` TypeOfAddr): `--tcp-address` / `--http-address` values that are not
  * `host:port` are socket paths; /info then reports the ports as -1, the broadcast ports stay 0
  * (so the statsd host key ends in `_0`), and the auth server gets an empty `remote_ip`.
  */

@@ -9,7 +9,7 @@ import { testCerts, tlsFlags } from '../helpers/certs.js';
 import { FRAME_MESSAGE, parseMessage, WireClient } from '../helpers/secure-wire.js';
 import { getJson } from './http-helpers.js';
 
-// AUTH against a real auth HTTP server (tcp-protocol.md §7.2, §11): the query nsqd sends, the
+// AUTH against a real auth HTTP server (docs/protocol.md, AUTH): the query nsqd sends, the
 // JSON reply, grants per command, TTL re-checks and failures, /stats identity fields.
 
 const certs = testCerts();

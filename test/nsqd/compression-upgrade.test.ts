@@ -11,7 +11,7 @@ import { testCerts, tlsFlags } from '../helpers/certs.js';
 import { FRAME_MESSAGE, parseMessage, WireClient } from '../helpers/secure-wire.js';
 import { getJson } from './http-helpers.js';
 
-// snappy and deflate upgrades (tcp-protocol.md §7.1: upgrade order, compression table) against a
+// snappy and deflate upgrades (docs/protocol.md, Upgrades) against a
 // real nsqd, alone and after TLS.
 
 const ca = fs.readFileSync(testCerts().caCert);

@@ -6,7 +6,7 @@ import type { E2eResult } from '../../src/lib/quantile.js';
 import { get, postOk } from './http-helpers.js';
 import { topicStats } from './persist-client.js';
 
-// End-to-end processing latency (nsqd.md §11, nsqd-http.md §3.7): recorded on FIN only, per
+// End-to-end processing latency (upstream `internal/quantile`, `nsqd/stats.go`): recorded on FIN only, per
 // channel, merged per topic, reported in the configured (descending) order in JSON and text.
 
 /** Takes `n` messages on topic/channel and FINs (or REQs) each after `holdMs`. */

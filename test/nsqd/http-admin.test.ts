@@ -6,7 +6,7 @@ import { startNsqd, type Daemon } from '../helpers/daemons.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { assertV1Empty, assertV1Error, assertV1Text, channelOf, post, statsJson, topicOf, until } from './http-helpers.js';
 
-// nsqd-http.md §3.5/§3.6: topic and channel admin endpoints, checks in the spec's order, effects
+// Topic and channel admin endpoints (upstream `nsqd/http.go`), checks in the original's order, effects
 // observed through /stats, nsqd.dat and real TCP consumers.
 
 interface MetaFile {

@@ -16,7 +16,7 @@ import {
   V1,
 } from './http-helpers.js';
 
-// nsqd-http.md §3.8 (/config/:opt), §1.3 (routing), §3.9 (debug endpoints).
+// /config/:opt, routing and the debug endpoints (upstream `nsqd/http.go`, docs/protocol.md HTTP conventions).
 
 const MAX_MSG = 64;
 

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 /**
  * Raw HTTP requests for the nsqd HTTP tests: exact control over Content-Length, chunked bodies
  * and headers (fetch hides those), no connection pooling, and assertions for the two response
- * encoders of nsqd-http.md §1.1.
+ * encoders (docs/protocol.md, HTTP conventions).
  */
 export interface HttpReply {
   status: number;

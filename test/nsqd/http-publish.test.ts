@@ -17,8 +17,8 @@ import {
   topicOf,
 } from './http-helpers.js';
 
-// nsqd-http.md §3.1-§3.4: /ping, /info, /pub, /mpub against a real nsqd, every check in the
-// spec's order, each success proven by what a TCP consumer receives.
+// /ping, /info, /pub, /mpub (upstream `nsqd/http.go`) against a real nsqd, every check in the
+// original's order, each success proven by what a TCP consumer receives.
 
 const MAX_MSG = 100;
 const MAX_BODY = 1000;
@@ -66,7 +66,7 @@ describe('nsqd HTTP publish API (real nsqd)', () => {
     assert.equal(r.headers['x-nsq-content-type'], undefined);
   });
 
-  it('GET /info: keys in spec order, durations in ns, real ports', async () => {
+  it('GET /info: keys in the original order, durations in ns, real ports', async () => {
     const r = await get(port, '/info');
     assert.equal(r.status, 200);
     const info = JSON.parse(r.text) as Record<string, unknown>;

@@ -1,6 +1,6 @@
 /**
  * Files on disk: delete removes a topic's/channel's disk queue, empty drains memory and disk
- * (diskqueue.md §10: segments and meta file deleted, numbering continues), and the data-path
+ * (docs/disk-format.md: segments and meta file deleted, numbering continues), and the data-path
  * lock keeps a second nsqd off the directory but is taken over after a kill -9.
  */
 import assert from 'node:assert/strict';

@@ -1,5 +1,5 @@
 /**
- * nsqd.dat (nsqd.md §8): name, JSON shape, atomic replacement, kept in step with topic/channel
+ * nsqd.dat (docs/disk-format.md): name, JSON shape, atomic replacement, kept in step with topic/channel
  * creation, deletion and pausing, read back on restart; an unparsable file stops the start-up.
  */
 import assert from 'node:assert/strict';

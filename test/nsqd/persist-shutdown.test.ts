@@ -1,5 +1,5 @@
 /**
- * Graceful shutdown (nsqd.md §2.2) and crash recovery: SIGTERM writes every unfinished message
+ * Graceful shutdown (upstream `nsqd/nsqd.go` Exit) and crash recovery: SIGTERM writes every unfinished message
  * (queued, in flight, deferred; topic backlogs) to disk and a restart delivers them again; a
  * SIGKILL with --mem-queue-size=0 --sync-every=1 loses no acknowledged message.
  */

@@ -1,5 +1,5 @@
 /**
- * Memory/disk split (nsqd.md §3.3, §4.2, §7): messages past --mem-queue-size go to the disk queue
+ * Memory/disk split (upstream `nsqd/topic.go` put, `nsqd/channel.go` put): messages past --mem-queue-size go to the disk queue
  * and come back from it; --mem-queue-size=0 puts every message on disk before the PUB is
  * acknowledged; ephemeral topics and channels never touch the disk and drop their overflow.
  */

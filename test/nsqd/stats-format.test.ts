@@ -5,7 +5,7 @@ import { RawClient } from '../helpers/raw-client.js';
 import { originalManifest } from '../helpers/fixtures.js';
 import { assertV1Empty, assertV1Text, channelOf, get, post, statsJson, topicOf, until, type StatsReply, JSON_TYPE, TEXT_TYPE, V1 } from './http-helpers.js';
 
-// nsqd-http.md §3.7: /stats JSON key order (checked against the real 1.3.0 reply kept in the
+// /stats JSON key order (checked against the real 1.3.0 reply kept in the
 // fixture manifest), filters, and the text layout.
 
 /** The original's /stats reply kept in the fixture manifest. */
@@ -25,7 +25,7 @@ const OPTIONAL = new Set([
   'auth_identity_url',
   'pub_counts',
 ]);
-/** Keys added after 1.3.0 (the fixture's capture predates them); the spec lists them. */
+/** Keys added after 1.3.0 (the fixture's capture predates them); upstream's `nsqd/stats.go` has them. */
 const POST_130 = new Set(['topology_zone', 'topology_region']);
 
 const keysOf = (o: unknown) => Object.keys(o as Obj);
@@ -89,7 +89,7 @@ describe('/stats format (real nsqd)', () => {
   before(async () => {
     d = await startNsqd();
     port = d.httpPort;
-    // A consumer holding 2 messages in flight on t/holdch (like the spec's capture) …
+    // A consumer holding 2 messages in flight on t/holdch (like the fixture's capture) …
     cons = await identified(d.tcpPort, { client_id: 'cons1', hostname: 'conshost.example.com', user_agent: 'probe-cons/1.0' });
     cons.send('SUB t holdch');
     await cons.expectResponse('OK');
@@ -150,7 +150,7 @@ describe('/stats format (real nsqd)', () => {
     assert.deepEqual(keysOf(s.memory), keysOf(ref.memory));
     for (const v of Object.values(s.memory!)) assert.ok(Number.isInteger(v) && (v as number) >= 0);
 
-    // the producer: spec key order, pub_counts with at most one entry
+    // the producer: the original's key order, pub_counts with at most one entry
     assert.equal(s.producers?.length, 1);
     const p = s.producers![0]!;
     assert.deepEqual(keysOf(p), SPEC_PRODUCER_KEYS);

@@ -6,7 +6,7 @@ import { startNsqd, type Daemon } from '../helpers/daemons.js';
 import { FRAME_MESSAGE, parseMessage, WireClient } from '../helpers/secure-wire.js';
 import { postOk } from './http-helpers.js';
 
-// nsqd pushing to a real UDP statsd listener (nsqd.md §10): names, prefix, counters as deltas,
+// nsqd pushing to a real UDP statsd listener (upstream `nsqd/statsd.go`): names, prefix, counters as deltas,
 // gauges, e2e percentiles and mem stats, datagram size.
 
 class UdpSink {

@@ -43,7 +43,7 @@ test('percentileName rounds like Go %.0f', () => {
   assert.equal(percentileName(0.95), '95');
 });
 
-test('first push reproduces the captured datagram (nsqd.md §10)', () => {
+test('first push reproduces the captured datagram (original nsqd 1.3.0)', () => {
   const e2e = { count: 0, percentiles: [{ quantile: 0.99, value: 0 }, { quantile: 0.5, value: 0 }] };
   const snap: StatsSnapshot = {
     topics: [topic('st', { messageCount: 2, messageBytes: 5, e2e, channels: [channel('sc', { messageCount: 2, depth: 2, e2e })] })],

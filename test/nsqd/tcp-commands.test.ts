@@ -4,8 +4,8 @@ import { channelStats, command, eventually, int32, mpubBody, nsqdStats, type Raw
 import { sharedNsqd } from '../helpers/shared-nsqd.js';
 
 /**
- * Every protocol V2 command against a real nsqd over raw sockets (tcp-protocol.md §5, §7, §10):
- * the success answer (or its absence) and each error of the spec tables with its exact text,
+ * Every protocol V2 command against a real nsqd over raw sockets (docs/protocol.md, Commands):
+ * the success answer (or its absence) and each error of the original with its exact text,
  * fatal errors closing the connection and the three non-fatal ones leaving it open.
  */
 const { daemon, connect, uniq } = sharedNsqd();

@@ -4,7 +4,7 @@ import { command, int32, mpubBody, nsqdStats, FRAME_TYPE_RESPONSE } from '../hel
 import { sharedNsqd } from '../helpers/shared-nsqd.js';
 
 /**
- * Connection-level behaviour of protocol V2 against a real nsqd (tcp-protocol.md §1, §4, §9):
+ * Connection-level behaviour of protocol V2 against a real nsqd (docs/protocol.md):
  * heartbeats and the read deadline, streams cut short (the "failed to read" errors), garbage,
  * over-long lines, oversized bodies, and one client's failure leaving the others unaffected.
  */

@@ -6,8 +6,8 @@ import { sharedNsqd } from '../helpers/shared-nsqd.js';
 import type { Message } from '../../src/protocol/message.js';
 
 /**
- * Message delivery over protocol V2 against a real nsqd (tcp-protocol.md §7.3-§7.12, §8, §9.2,
- * nsqd.md §4, §7): RDY as an in-flight ceiling, FIN/REQ/TOUCH with ownership, timeouts and
+ * Message delivery over protocol V2 against a real nsqd (docs/protocol.md: Delivery,
+ * Heartbeats and buffering; upstream `nsqd/channel.go`): RDY as an in-flight ceiling, FIN/REQ/TOUCH with ownership, timeouts and
  * redelivery, CLS, sampling, unbuffered output, consumer limits, ephemeral lifetimes, DPUB/MPUB.
  */
 const { daemon, connect, uniq } = sharedNsqd();

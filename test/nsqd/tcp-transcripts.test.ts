@@ -4,7 +4,7 @@ import { FRAME_TYPE_ERROR, FRAME_TYPE_RESPONSE, int32 } from '../helpers/raw-cli
 import { sharedNsqd } from '../helpers/shared-nsqd.js';
 
 /**
- * The verified transcripts of tcp-protocol.md §12, replayed byte for byte against a real nsqd:
+ * Transcripts captured from the original nsqd 1.3.0, replayed byte for byte against a real nsqd:
  * each line is one connection; `[0]`/`[1]` are the frame types; "(closed)" marks fatal errors.
  */
 const { connect } = sharedNsqd();
@@ -35,7 +35,7 @@ async function replay(steps: Step[]): Promise<void> {
   }
 }
 
-describe('tcp-protocol.md §12 transcripts', () => {
+describe('transcripts of the original nsqd', () => {
   const transcripts: Array<[string, Step[]]> = [
     ['ASDF', [line('ASDF'), fatal('E_INVALID invalid command ASDF')]],
     ['PUB bad*topic', [line('PUB bad*topic'), fatal('E_BAD_TOPIC PUB topic name "bad*topic" is not valid')]],

@@ -6,7 +6,7 @@ import { tlsFlags } from '../helpers/certs.js';
 import { WireClient } from '../helpers/secure-wire.js';
 
 // A client that is granted tls_v1 but never starts the handshake is dropped after upstream's
-// 5 s deadline (tcp-protocol.md §7.1), instead of holding the connection open forever.
+// 5 s deadline (upstream `nsqd/protocol_v2.go` IDENTIFY), instead of holding the connection open forever.
 
 function clientCount(port: number): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -7,8 +7,8 @@ import { startNsqd, type Daemon } from '../helpers/daemons.js';
 import { testCerts, tlsFlags } from '../helpers/certs.js';
 import { FRAME_MESSAGE, parseMessage, WireClient } from '../helpers/secure-wire.js';
 
-// TLS over the TCP protocol (tcp-protocol.md §7.1 upgrade, §9.5 policy) and the HTTPS API
-// (nsqd.md §1.2 TLS flags, nsqd-http.md §1.5), against real nsqd processes.
+// TLS over the TCP protocol (docs/protocol.md: Upgrades, TLS policy) and the HTTPS API
+// (the TLS flags, docs/protocol.md HTTP conventions), against real nsqd processes.
 
 const certs = testCerts();
 const ca = fs.readFileSync(certs.caCert);

@@ -11,7 +11,7 @@ import { parseNsqlookupdArgs } from '../../src/nsqlookupd/options.js';
 import { get } from './helpers.js';
 
 /**
- * nsqlookupd's config file and logging flags end to end (nsqlookupd.md §1, nsqd.md §1.1, §1.3):
+ * nsqlookupd's config file and logging flags end to end (upstream `apps/nsqlookupd/main.go`):
  * every key read from TOML (flags still win), `--log-level` hides lower levels (any case), every
  * line carries the prefix.
  */

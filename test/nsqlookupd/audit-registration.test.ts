@@ -7,8 +7,8 @@ import { spawnApp, unixPingOk, unixRequest, type Spawned } from '../nsqd/audit-h
 import { eventually, get, post } from './helpers.js';
 
 /**
- * What a real nsqd registers with a real nsqlookupd (nsqd.md §9, §13, §14; nsqlookupd.md §2.2,
- * §4.1, §4.2, §4.6): the broadcast ports (`--broadcast-tcp-port` / `--broadcast-http-port`, else
+ * What a real nsqd registers with a real nsqlookupd (upstream `nsqd/lookup.go`,
+ * `nsqlookupd/lookup_protocol_v1.go`, `nsqlookupd/http.go`): the broadcast ports (`--broadcast-tcp-port` / `--broadcast-http-port`, else
  * the bound ports), the node topology, and the IDENTIFY a Unix-socket nsqd sends with port 0,
  * which lookupd refuses until broadcast ports are given.
  */

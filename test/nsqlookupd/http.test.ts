@@ -53,7 +53,7 @@ describe('nsqlookupd HTTP API (real server)', () => {
     const red = await get(port, '/topics/');
     assert.equal(red.status, 301);
     assert.equal(red.headers.location, '/topics');
-    // legacy endpoints are gone (nsqlookupd.md §6)
+    // legacy endpoints are gone (removed upstream; docs/compatibility.md)
     assert.equal((await post(port, '/delete_topic?topic=x')).status, 404);
     assert.equal((await get(port, '/tombstone_topic_producer?topic=x&node=y')).status, 404);
   });

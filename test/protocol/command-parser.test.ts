@@ -4,7 +4,7 @@ import { CommandParser, MAX_LINE_LENGTH, SilentClose, type ParsedItem, type Pars
 import { ProtocolError } from '../../src/protocol/errors.js';
 
 /**
- * The V2 command parser, socket-free (tcp-protocol.md §1, §4, §7): every command, chunking
+ * The V2 command parser, socket-free (docs/protocol.md, Commands): every command, chunking
  * invariance, the size/read errors of each body command in the original's order, line limits
  * and a random-input loop.
  */

@@ -14,7 +14,7 @@ import {
   FrameDecoder,
 } from '../../src/protocol/frame.js';
 
-/** Server → client frames (tcp-protocol.md §2): exact bytes both ways. */
+/** Server → client frames (docs/protocol.md, Frames): exact bytes both ways. */
 const hex = (b: Buffer) => b.toString('hex');
 
 const FIXTURES: Array<{ name: string; type: number; data: Buffer; bytes: string }> = [

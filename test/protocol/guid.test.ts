@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { GuidFactory } from '../../src/nsqd/guid.js';
 
-/** Message IDs (nsqd.md §5.3): ((ts − epoch) << 22) | (node << 12) | seq, ts = unix ns >> 20, 16 hex chars. */
+/** Message IDs (upstream `nsqd/guid.go`): ((ts − epoch) << 22) | (node << 12) | seq, ts = unix ns >> 20, 16 hex chars. */
 const TWEPOCH = 1288834974288n;
 
 function parts(id: string): { ts: bigint; node: number; seq: number } {
@@ -25,7 +25,7 @@ describe('guid', () => {
     const p = parts(id);
     assert.equal(p.ts, BigInt(Math.floor(ns / 1048576)));
     assert.equal(p.seq, 0);
-    // The spec's example shape for node 5: ...05000 at sequence 0.
+    // The original's id shape for node 5: ...05000 at sequence 0.
     assert.match(id, /05000$/);
   });
 

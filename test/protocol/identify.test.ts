@@ -4,7 +4,7 @@ import { ProtocolError } from '../../src/protocol/errors.js';
 import { applyIdentify, decodeIdentify, identifyResponse, negotiate, type IdentifySettings } from '../../src/nsqd/identify.js';
 import { defaultNsqdOptions, type NsqdOptions } from '../../src/nsqd/options.js';
 
-/** IDENTIFY (tcp-protocol.md §7.1): Go-compatible JSON decoding, validation order and texts, the reply. */
+/** IDENTIFY (docs/protocol.md; upstream `nsqd/protocol_v2.go` IDENTIFY): Go-compatible JSON decoding, validation order and texts, the reply. */
 const decode = (s: string) => decodeIdentify(Buffer.from(s));
 const DECODE_ERROR = 'E_BAD_BODY IDENTIFY failed to decode JSON body';
 
@@ -184,7 +184,7 @@ describe('IDENTIFY validation', () => {
 });
 
 describe('IDENTIFY feature negotiation', () => {
-  it('replies with the spec example for the defaults, byte for byte', () => {
+  it('replies with the original reply for the defaults, byte for byte', () => {
     const o = opts();
     const n = negotiate({ feature_negotiation: true }, o, false);
     assert.equal(

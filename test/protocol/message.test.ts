@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decodeMessage, Message, MessageDecodeError, MESSAGE_HEADER_SIZE, nowTimestamp } from '../../src/protocol/message.js';
 
-/** The message payload (tcp-protocol.md §3): `[int64 ts ns][uint16 attempts][16-byte id][body]`. */
+/** The message payload (docs/protocol.md, Message layout): `[int64 ts ns][uint16 attempts][16-byte id][body]`. */
 describe('message codec', () => {
   const ID = '0123456789abcdef';
 

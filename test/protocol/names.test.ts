@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { goQuote, goQuoteBytes, isEphemeral, isValidChannelName, isValidName, isValidTopicName } from '../../src/protocol/names.js';
 
-/** Topic/channel name rules (tcp-protocol.md §6) and Go's `%q` used in the error texts. */
+/** Topic/channel name rules (upstream `internal/protocol/names.go`) and Go's `%q` used in the error texts. */
 describe('names', () => {
   it('accepts [.a-zA-Z0-9_-]+ with an optional #ephemeral suffix', () => {
     for (const n of ['a', 'A.b-c_9', '...', '-', '_', 'x#ephemeral', 'a'.repeat(64), 'b'.repeat(54) + '#ephemeral']) {

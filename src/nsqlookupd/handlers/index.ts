@@ -4,7 +4,7 @@ import { ping } from './ping.js';
 import { register } from './register.js';
 import { unregister } from './unregister.js';
 
-/** The lookup protocol's command table (nsqlookupd.md §2.2); anything else is `E_INVALID`. */
+/** The lookup protocol's command table (upstream `nsqlookupd/lookup_protocol_v1.go` Exec); anything else is `E_INVALID`. */
 export const COMMANDS: ReadonlyMap<string, CommandHandler> = new Map([
   ['PING', ping],
   ['IDENTIFY', identify],

@@ -4,7 +4,7 @@ import { channelRegistration, topicRegistration } from '../registration-db.js';
 import { topicChannelParams } from './topic-channel-params.js';
 
 /**
- * `UNREGISTER <topic> [<channel>]` (nsqlookupd.md §2.3). An ephemeral channel's key goes away with
+ * `UNREGISTER <topic> [<channel>]` (upstream `nsqlookupd/lookup_protocol_v1.go` UNREGISTER). An ephemeral channel's key goes away with
  * its last producer. A topic unregistration also drops the peer from the topic's channels.
  */
 export const unregister: CommandHandler = {
