@@ -1,6 +1,6 @@
 // Runs every compiled test file under dist/test with Node's own test runner.
 // Node 20's --test takes no globs, so the file list is collected here.
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
@@ -8,7 +8,8 @@ function collect(dir, out) {
   for (const name of readdirSync(dir).sort()) {
     const p = join(dir, name);
     if (statSync(p).isDirectory()) collect(p, out);
-    else if (name.endsWith('.test.js')) out.push(p);
+    // Only tests whose source still exists: tsc leaves the output of a renamed test behind.
+    else if (name.endsWith('.test.js') && existsSync(p.replace(/^dist[\\/]/, '').replace(/\.js$/, '.ts'))) out.push(p);
   }
   return out;
 }

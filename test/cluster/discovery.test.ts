@@ -7,22 +7,9 @@ import assert from 'node:assert/strict';
 import * as os from 'node:os';
 import { startNsqd, startNsqlookupd, type Daemon } from '../helpers/daemons.js';
 import { RawClient as V2Client, channelStats, nsqdStats } from '../helpers/raw-client.js';
-import { RawClient as LookupClient, nsqdInfo } from '../nsqlookupd/helpers.js';
-import {
-  CollectingReader,
-  call,
-  eventually,
-  get,
-  getJson,
-  lookupPorts,
-  normalizeProducers,
-  ports,
-  post,
-  postOk,
-  producerOf,
-  publish,
-  sleep,
-} from './helpers.js';
+import { RawClient as LookupClient, nsqdInfo } from '../helpers/lookupd.js';
+import { CollectingReader, call, get, getJson, lookupPorts, normalizeProducers, ports, post, postOk, producerOf, publish } from './helpers.js';
+import { eventually, sleep } from '../helpers/wait.js';
 
 const TOMBSTONE_LIFETIME_MS = 2000;
 

@@ -6,8 +6,6 @@ import * as os from 'node:os';
 import type { Daemon } from '../helpers/daemons.js';
 import { nsqjs, type NsqjsReader } from '../helpers/nsqjs.js';
 
-export { eventually, sleep } from '../nsqlookupd/helpers.js';
-
 /** A finished HTTP exchange. */
 export interface Reply {
   status: number;

@@ -8,8 +8,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startNsqd, startNsqlookupd, type Daemon } from '../helpers/daemons.js';
-import { RawClient as LookupClient, nsqdInfo } from '../nsqlookupd/helpers.js';
-import { eventually, getJson, lookupPorts, ports, postOk, publish } from './helpers.js';
+import { RawClient as LookupClient, nsqdInfo } from '../helpers/lookupd.js';
+import { getJson, lookupPorts, ports, postOk, publish } from './helpers.js';
+import { eventually } from '../helpers/wait.js';
 
 const INACTIVE_TIMEOUT_MS = 2000;
 /** nsqd's heartbeat interval (upstream `nsqd/lookup.go`) plus slack for a loaded machine. */

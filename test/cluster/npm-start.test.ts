@@ -10,7 +10,8 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tempDir } from '../helpers/daemons.js';
-import { eventually, getJson, lookupPorts, postOk } from './helpers.js';
+import { getJson, lookupPorts, postOk } from './helpers.js';
+import { eventually } from '../helpers/wait.js';
 
 const CLUSTER_APP = fileURLToPath(new URL('../../src/apps/cluster.js', import.meta.url));
 const FIXED_PORTS = [4150, 4151, 4160, 4161];

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import * as net from 'node:net';
 import { startNsqd, startNsqlookupd, type Daemon } from '../helpers/daemons.js';
 import { channelStats, nsqdStats } from '../helpers/raw-client.js';
-import { eventually, getJson, lookupPorts, postOk, publish } from './helpers.js';
+import { getJson, lookupPorts, postOk, publish } from './helpers.js';
+import { eventually } from '../helpers/wait.js';
 
 /** A port nothing listens on (right now). */
 function freePort(): Promise<number> {

@@ -1,9 +1,9 @@
 /** Shared helpers for the disk queue tests: temp dirs, a capturing logger, record builders. */
 
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import type { DiskQueue, DiskQueueOptions } from '../../src/diskqueue/disk-queue.js';
+import { tempDir as kitTempDir } from '../helpers/daemons.js';
 
 /** Collects log lines as `LEVEL: text` so tests can assert on them. */
 export class CaptureLogger {
@@ -25,10 +25,9 @@ export class CaptureLogger {
   }
 }
 
+/** A temp dir for one test, removed after it. */
 export function tempDir(t: { after(fn: () => void): void }): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsnsq-dq-'));
-  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
-  return dir;
+  return kitTempDir('tsnsq-dq-', t);
 }
 
 export const NSQD_MIN = 26;

@@ -247,17 +247,6 @@ export async function nsqdStats(httpPort: number, topic?: string): Promise<NsqdS
 /** nsqd's /stats JSON, as the daemon declares it (src/nsqd/stats.ts). */
 export type NsqdStats = StatsJson;
 
-/** Polls `check` until it returns a value other than undefined/false, or fails after `timeoutMs`. */
-export async function eventually<T>(check: () => Promise<T | undefined | false>, timeoutMs = 5000, what = 'condition'): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 export function channelStats(s: NsqdStats, topic: string, channel: string) {
   return s.topics?.find((t) => t.topic_name === topic)?.channels.find((c) => c.channel_name === channel);
 }

@@ -2,6 +2,7 @@ import * as net from 'node:net';
 import * as zlib from 'node:zlib';
 import { decodeMessage } from '../../src/protocol/message.js';
 import { SnappyFrameDecoder, SnappyFrameEncoder } from '../../src/protocol/snappy-stream.js';
+import { sleep } from './wait.js';
 
 /**
  * Building blocks of the randomized stress tests (test/nsqd/stress-*.test.ts): a seeded PRNG so a
@@ -76,7 +77,6 @@ export interface StressHandlers {
   close?(): void;
 }
 
-const sleepMs = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /**
  * One V2 connection driven by events: frames are parsed as they arrive and handed to the
@@ -311,7 +311,7 @@ export class StressConn {
   async stall(ms: number, abort: () => boolean = () => false): Promise<void> {
     this.sock.pause();
     const until = Date.now() + ms;
-    while (Date.now() < until && !abort() && !this.#closed) await sleepMs(Math.min(50, until - Date.now()));
+    while (Date.now() < until && !abort() && !this.#closed) await sleep(Math.min(50, until - Date.now()));
     if (!this.#closed) this.sock.resume();
   }
 

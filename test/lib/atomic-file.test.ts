@@ -1,13 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { replaceFileAtomically } from '../../src/lib/atomic-file.js';
+import { tempDir as kitTempDir } from '../helpers/daemons.js';
 
-function tempDir(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'tsnsq-atomic-'));
-}
+const tempDir = (): string => kitTempDir('tsnsq-atomic-');
 
 test('replaces the target with a 0600 file and leaves no temp file behind', () => {
   const dir = tempDir();

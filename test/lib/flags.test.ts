@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   parseArgs,
@@ -13,6 +12,7 @@ import {
   parseGoBool,
   type FlagSpec,
 } from '../../src/lib/flags.js';
+import { tempDir } from '../helpers/daemons.js';
 
 const specs: FlagSpec[] = [
   { name: 'config', type: 'string', default: '', usage: 'path to config file', configKey: null },
@@ -113,8 +113,7 @@ test('Go number parsers', () => {
 });
 
 test('config file: flag > config > default, arrays, durations, unknown keys', (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'flags-test-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir('flags-test-', t);
   const file = join(dir, 'c.toml');
   writeFileSync(
     file,

@@ -4,7 +4,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { startNsqd, type Daemon } from '../helpers/daemons.js';
 import { RawClient } from '../helpers/raw-client.js';
-import { assertV1Empty, assertV1Error, assertV1Text, channelOf, post, statsJson, topicOf, until } from './http-helpers.js';
+import { assertV1Empty, assertV1Error, assertV1Text, channelOf, post, statsJson, topicOf } from './http-helpers.js';
+import { eventually } from '../helpers/wait.js';
 
 // Topic and channel admin endpoints (upstream `nsqd/http.go`), checks in the original's order, effects
 // observed through /stats, nsqd.dat and real TCP consumers.
@@ -61,7 +62,7 @@ describe('nsqd HTTP topic/channel admin (real nsqd)', () => {
     assert.deepEqual(t.channels, []);
     assert.ok(topicOf(s, 'eph#ephemeral'));
     assert.equal(topicOf(s, 'frombody'), undefined);
-    await until(() => readMeta(d.dataPath)?.topics.some((x) => x.name === 'created'), 'created topic in nsqd.dat');
+    await eventually(() => readMeta(d.dataPath)?.topics.some((x) => x.name === 'created') === true, 10000, 'created topic in nsqd.dat');
   });
 
   it('/topic/delete: TOPIC_NOT_FOUND without name validation; deletes channels and closes consumers', async () => {
@@ -76,7 +77,7 @@ describe('nsqd HTTP topic/channel admin (real nsqd)', () => {
     assertV1Empty(await post(port, '/topic/delete?topic=to_delete'));
     await c.waitClosed();
     assert.equal(topicOf(await statsJson(port), 'to_delete'), undefined);
-    await until(() => readMeta(d.dataPath)?.topics.every((x) => x.name !== 'to_delete'), 'deleted topic gone from nsqd.dat');
+    await eventually(() => readMeta(d.dataPath)?.topics.every((x) => x.name !== 'to_delete') === true, 10000, 'deleted topic gone from nsqd.dat');
     assertV1Error(await post(port, '/topic/delete?topic=to_delete'), 404, 'TOPIC_NOT_FOUND');
   });
 
@@ -143,10 +144,9 @@ describe('nsqd HTTP topic/channel admin (real nsqd)', () => {
     assertV1Empty(await post(port, '/topic/create?topic=chl'));
     assertV1Empty(await post(port, '/channel/create?topic=chl&channel=made'));
     assertV1Empty(await post(port, '/channel/create?topic=chl&channel=made'));
-    await until(
-      () => readMeta(d.dataPath)?.topics.find((t) => t.name === 'chl')?.channels?.some((c) => c.name === 'made'),
-      'channel in nsqd.dat',
-    );
+    await eventually(
+      () => readMeta(d.dataPath)?.topics.find((t) => t.name === 'chl')?.channels?.some((c) => c.name === 'made') === true,
+      10000, 'channel in nsqd.dat');
     assertV1Text(await post(port, '/pub?topic=chl', 'kept'), 'OK');
     assert.equal(channelOf(await statsJson(port), 'chl', 'made')?.depth, 1, 'channel buffers before any consumer');
     const c = await subscribe('chl', 'made');

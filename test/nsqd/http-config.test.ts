@@ -1,20 +1,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startNsqd, startNsqlookupd, type Daemon } from '../helpers/daemons.js';
-import {
-  assertV1Empty,
-  assertV1Error,
-  assertV1Json,
-  assertV1Text,
-  get,
-  post,
-  put,
-  request,
-  sleep,
-  TEXT_TYPE,
-  until,
-  V1,
-} from './http-helpers.js';
+import { assertV1Empty, assertV1Error, assertV1Json, assertV1Text, get, post, put, request, TEXT_TYPE, V1 } from './http-helpers.js';
+import { eventually, sleep } from '../helpers/wait.js';
 
 // /config/:opt, routing and the debug endpoints (upstream `nsqd/http.go`, docs/protocol.md HTTP conventions).
 
@@ -85,7 +73,7 @@ describe('nsqd /config/:opt (real nsqd)', () => {
     // … and back on at info/debug (case-insensitive)
     assertV1Json(await put(port, '/config/log_level', 'DEBUG'), '1');
     await get(port, '/info?marker=loud_marker');
-    await until(() => d.logs().includes('loud_marker'), 'INFO request line after PUT log_level=debug');
+    await eventually(() => d.logs().includes('loud_marker'), 10000, 'INFO request line after PUT log_level=debug');
     assertV1Json(await put(port, '/config/log_level', 'error'), '4');
     assertV1Json(await put(port, '/config/log_level', 'fatal'), '5');
     assertV1Json(await put(port, '/config/log_level', 'info'), '2');
@@ -104,19 +92,19 @@ describe('nsqd /config/:opt (real nsqd)', () => {
     assertV1Empty(await post(port, '/topic/create?topic=cfg_lookup'));
     assertV1Json(await put(port, '/config/nsqlookupd_tcp_addresses', JSON.stringify([addr])), JSON.stringify([addr]));
     const lp = lookupd.httpPort;
-    await until(async () => {
+    await eventually(async () => {
       const r = await get(lp, '/lookup?topic=cfg_lookup');
       if (r.status !== 200) return false;
       const body = JSON.parse(r.text) as { producers: Array<{ tcp_port: number }> };
       return body.producers.some((p) => p.tcp_port === d.tcpPort);
-    }, 'nsqd registered at the lookupd set by PUT');
+    }, 10000, 'nsqd registered at the lookupd set by PUT');
     // back to none: nsqd drops the peer, lookupd forgets the producer
     assertV1Json(await put(port, '/config/nsqlookupd_tcp_addresses', '[]'), '[]');
-    await until(async () => {
+    await eventually(async () => {
       const r = await get(lp, '/lookup?topic=cfg_lookup');
       if (r.status !== 200) return true;
       return (JSON.parse(r.text) as { producers: unknown[] }).producers.length === 0;
-    }, 'producer gone from lookupd after PUT []');
+    }, 10000, 'producer gone from lookupd after PUT []');
   });
 });
 

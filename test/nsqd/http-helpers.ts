@@ -144,16 +144,3 @@ export function topicOf(s: StatsReply, topic: string): TopicReply | undefined {
 export function channelOf(s: StatsReply, topic: string, channel: string): ChannelReply | undefined {
   return topicOf(s, topic)?.channels.find((c) => c.channel_name === channel);
 }
-
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/** Polls until `check` returns something other than undefined/false; fails after `timeoutMs`. */
-export async function until<T>(check: () => Promise<T | undefined | false> | T | undefined | false, what: string, timeoutMs = 10000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}

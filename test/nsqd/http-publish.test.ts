@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { startNsqd, type Daemon } from '../helpers/daemons.js';
+import { startNsqd, tempDir, type Daemon } from '../helpers/daemons.js';
 import { RawClient, int32, mpubBody } from '../helpers/raw-client.js';
 import {
   assertV1Error,
@@ -257,7 +257,7 @@ describe('nsqd HTTP publish API (real nsqd)', () => {
 
 describe('nsqd /ping health', () => {
   it('answers 500 "NOK - <err>" while disk writes fail, OK again after the next good write', async () => {
-    const dataPath = fs.mkdtempSync(path.join(os.tmpdir(), 'tsnsq-http-ping-'));
+    const dataPath = tempDir('tsnsq-http-ping-');
     // mem-queue-size=0 sends every message to disk; directories squatting on the segment file
     // names make the write fail even for root (the queue skips one bad file, not two).
     const d = await startNsqd(['--mem-queue-size=0'], dataPath);

@@ -2,7 +2,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startNsqd, type Daemon } from '../helpers/daemons.js';
 import { nsqjs, type NsqjsMessage, type NsqjsReader, type NsqjsWriter } from '../helpers/nsqjs.js';
-import { assertV1Empty, channelOf, post, sleep, statsJson, topicOf, until } from './http-helpers.js';
+import { assertV1Empty, channelOf, post, statsJson, topicOf } from './http-helpers.js';
+import { eventually, sleep } from '../helpers/wait.js';
 
 // Wire compatibility with the real nsqjs client (npm, CommonJS): its Writer (PUB/MPUB/DPUB) and
 // Reader (IDENTIFY, SUB, RDY from maxInFlight, FIN/REQ, msg_timeout) against our nsqd.
@@ -27,7 +28,7 @@ describe('nsqjs interop (real nsqd, real nsqjs)', () => {
     const key = `${topic}/${channel}`;
     const want = (perChannel.get(key) ?? 0) + 1;
     perChannel.set(key, want);
-    await until(async () => (channelOf(await statsJson(d.httpPort, `&topic=${topic}`), topic, channel)?.client_count ?? 0) >= want, `reader ${want} on ${key}`);
+    await eventually(async () => (channelOf(await statsJson(d.httpPort, `&topic=${topic}`), topic, channel)?.client_count ?? 0) >= want, 10000, `reader ${want} on ${key}`);
     return r;
   }
 
@@ -116,7 +117,7 @@ describe('nsqjs interop (real nsqd, real nsqjs)', () => {
     }
     assert.equal(n, TOTAL);
 
-    await until(() => seen.a.size === TOTAL && seen.b.size === TOTAL, 'every message on both channels', 40_000);
+    await eventually(() => seen.a.size === TOTAL && seen.b.size === TOTAL, 40_000, 'every message on both channels');
     sampling = false;
     await sampler;
     assert.deepEqual(violations, []);
@@ -153,17 +154,17 @@ describe('nsqjs interop (real nsqd, real nsqjs)', () => {
     // nsqd accepted the Reader's msg_timeout (it is per connection, IDENTIFY)
     const sentAt = Date.now();
     await publish(topic, 'slow-one');
-    await until(() => got.length >= 2, 'redelivery after timeout', 10_000);
+    await eventually(() => got.length >= 2, 10_000, 'redelivery after timeout');
     assert.equal(got[0]!.body.toString(), 'slow-one');
     assert.equal(got[0]!.attempts, 1);
     assert.equal(got[1]!.id, got[0]!.id);
     assert.equal(got[1]!.body.toString(), 'slow-one');
     assert.equal(got[1]!.attempts, 2);
     assert.ok(Date.now() - sentAt >= 900, 'redelivered before msg_timeout elapsed');
-    const ch = await until(async () => {
+    const ch = await eventually(async () => {
       const c = channelOf(await statsJson(d.httpPort, `&topic=${topic}`), topic, 'ch');
-      return c && c.in_flight_count === 0 ? c : undefined;
-    }, 'finished');
+      return c && c.in_flight_count === 0 ? c : false;
+    }, 10000, 'finished');
     assert.equal(ch.timeout_count, 1);
     assert.equal(ch.requeue_count, 0);
     assert.deepEqual(errors, []);
@@ -183,21 +184,21 @@ describe('nsqjs interop (real nsqd, real nsqjs)', () => {
       } else m.finish();
     });
     await publish(topic, 'req-now');
-    await until(() => got.filter((m) => m.body.toString() === 'req-now').length === 3, 'two immediate requeues');
+    await eventually(() => got.filter((m) => m.body.toString() === 'req-now').length === 3, 10000, 'two immediate requeues');
     assert.deepEqual(
       got.filter((m) => m.body.toString() === 'req-now').map((m) => m.attempts),
       [1, 2, 3],
     );
     await publish(topic, 'req-later');
-    await until(async () => (channelOf(await statsJson(d.httpPort, `&topic=${topic}`), topic, 'ch')?.deferred_count ?? 0) === 1 || got.filter((m) => m.body.toString() === 'req-later').length === 2, 'deferred requeue');
-    await until(() => got.filter((m) => m.body.toString() === 'req-later').length === 2, 'delayed requeue redelivered');
+    await eventually(async () => (channelOf(await statsJson(d.httpPort, `&topic=${topic}`), topic, 'ch')?.deferred_count ?? 0) === 1 || got.filter((m) => m.body.toString() === 'req-later').length === 2, 10000, 'deferred requeue');
+    await eventually(() => got.filter((m) => m.body.toString() === 'req-later').length === 2, 10000, 'delayed requeue redelivered');
     const later = got.filter((m) => m.body.toString() === 'req-later');
     assert.deepEqual(later.map((m) => m.attempts), [1, 2]);
     assert.ok(Date.now() - requeuedAt >= 650, 'delayed requeue came back early');
-    const ch = await until(async () => {
+    const ch = await eventually(async () => {
       const c = channelOf(await statsJson(d.httpPort, `&topic=${topic}`), topic, 'ch');
-      return c && c.in_flight_count === 0 ? c : undefined;
-    }, 'all finished');
+      return c && c.in_flight_count === 0 ? c : false;
+    }, 10000, 'all finished');
     assert.equal(ch.requeue_count, 3);
     assert.equal(ch.timeout_count, 0);
     assert.deepEqual(errors, []);
@@ -216,7 +217,7 @@ describe('nsqjs interop (real nsqd, real nsqjs)', () => {
     await publish(topic, 'plain');
     const ch = channelOf(await statsJson(d.httpPort, `&topic=${topic}`), topic, 'ch');
     if (got.length < 2) assert.equal(ch?.deferred_count, 1);
-    await until(() => got.length === 2, 'deferred message delivered', 10_000);
+    await eventually(() => got.length === 2, 10_000, 'deferred message delivered');
     assert.deepEqual(got.map((g) => g.body), ['plain', 'dpub-me']);
     assert.ok(got[1]!.at - sentAt >= 1100, 'DPUB delivered early');
     // a defer beyond --max-req-timeout is refused by nsqd; nsqjs reports it through the callback

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
-import { tmpdir, hostname } from 'node:os';
+import { writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import {
   parseNsqdArgs,
@@ -16,6 +16,7 @@ import {
   NSQD_VERSION,
 } from '../../src/nsqd/options.js';
 import { FlagError } from '../../src/lib/flags.js';
+import { tempDir } from '../helpers/daemons.js';
 
 test('defaults match nsqd 1.3.0', () => {
   const o = defaultNsqdOptions();
@@ -185,8 +186,7 @@ test('help and version', () => {
 });
 
 test('config file priority: flag > config > default', (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'nsqd-options-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir('nsqd-options-', t);
   const file = join(dir, 'nsqd.cfg');
   writeFileSync(
     file,

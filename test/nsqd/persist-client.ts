@@ -209,16 +209,6 @@ export async function channelStats(port: number, topic: string, channel: string)
   return c;
 }
 
-/** Polls `check` until it returns true (or throws its last assertion after `timeoutMs`). */
-export async function eventually(check: () => Promise<boolean> | boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 /** MANIFEST digest: bodies sorted bytewise, sha256 of each (raw), concatenated, sha256 → hex. */
 export function bodiesDigest(bodies: Buffer[]): string {
   const sorted = [...bodies].sort(Buffer.compare);

@@ -8,7 +8,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, test } from 'node:test';
 import { startNsqd, type Daemon } from '../helpers/daemons.js';
-import { channelStats, cleanup, consumeAll, createChannel, eventually, httpOk, NsqConn, queueFiles, readQueueMeta, scratchDir, segmentFiles, topicStats } from './persist-client.js';
+import { channelStats, cleanup, consumeAll, createChannel, httpOk, NsqConn, queueFiles, readQueueMeta, scratchDir, segmentFiles, topicStats } from './persist-client.js';
+import { eventually } from '../helpers/wait.js';
 
 const daemons: Daemon[] = [];
 after(() => cleanup(daemons));

@@ -8,7 +8,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, test } from 'node:test';
 import { startNsqd, type Daemon } from '../helpers/daemons.js';
-import { bodiesDigest, cleanup, consumeAll, copyDirWritable, eventually, findFixture, httpOk, readQueueMeta, type Received, scratchDir, topicStats } from './persist-client.js';
+import { bodiesDigest, cleanup, consumeAll, copyDirWritable, findFixture, httpOk, readQueueMeta, type Received, scratchDir, topicStats } from './persist-client.js';
+import { eventually } from '../helpers/wait.js';
 
 const FIXTURE = findFixture();
 

@@ -8,7 +8,8 @@ import * as path from 'node:path';
 import { after, test } from 'node:test';
 import { startNsqd, type Daemon } from '../helpers/daemons.js';
 import { decodeMetadata, encodeMetadata } from '../../src/nsqd/metadata.js';
-import { cleanup, createChannel, eventually, findFixture, httpOk, NsqConn, scratchDir, topicStats } from './persist-client.js';
+import { cleanup, createChannel, findFixture, httpOk, NsqConn, scratchDir, topicStats } from './persist-client.js';
+import { eventually } from '../helpers/wait.js';
 
 const daemons: Daemon[] = [];
 after(() => cleanup(daemons));
@@ -93,7 +94,7 @@ test('nsqd.dat follows creation, deletion and pausing, and survives a restart', 
   assert.deepEqual(normalized(readMd(d.dataPath)), expected);
 
   // Restart: same topology and pause flags; ephemeral ones are gone.
-  const d2 = await startNsqd([], d.dataPath);
+  const d2 = await d.restart();
   daemons.push(d2);
   const s = await topicStats(d2.httpPort);
   assert.deepEqual([...s.keys()].sort(), ['alpha', 'bare', 'published', 'subbed']);

@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { startNsqd, type Daemon } from '../helpers/daemons.js';
-import { channelStats, cleanup, consumeAll, createChannel, eventually, NsqConn, readQueueMeta, type Received } from './persist-client.js';
+import { channelStats, cleanup, consumeAll, createChannel, NsqConn, readQueueMeta, type Received } from './persist-client.js';
+import { eventually } from '../helpers/wait.js';
 
 const daemons: Daemon[] = [];
 after(() => cleanup(daemons));
@@ -55,7 +56,7 @@ test('SIGTERM keeps queued, in-flight and deferred messages; a restart delivers 
   assert.equal(readQueueMeta(d.dataPath, 'sd:ch')!.depth, 26);
   assert.equal(readQueueMeta(d.dataPath, 'orphan')!.depth, 15);
 
-  const d2 = await startNsqd(['--mem-queue-size=10'], d.dataPath);
+  const d2 = await d.restart();
   daemons.push(d2);
   // Memory and disk are read alternately, so the first 10 deliveries are not sd-0000..9.
   const delivered = new Set(first.map((m) => m.body.toString()));
@@ -138,7 +139,7 @@ test('SIGKILL while publishing with --mem-queue-size=0 --sync-every=1 loses no a
   await cons.closed;
   assert.ok(delivered.size > 0);
 
-  const d2 = await startNsqd(flags, d.dataPath);
+  const d2 = await d.restart();
   daemons.push(d2);
   // Everything acknowledged and not already delivered must come back (duplicates are allowed).
   const missing = [...acked].filter((b) => !delivered.has(b));

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { startNsqd, type Daemon } from '../helpers/daemons.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { originalManifest } from '../helpers/fixtures.js';
-import { assertV1Empty, assertV1Text, channelOf, get, post, statsJson, topicOf, until, type StatsReply, JSON_TYPE, TEXT_TYPE, V1 } from './http-helpers.js';
+import { assertV1Empty, assertV1Text, channelOf, get, post, statsJson, topicOf, type StatsReply, JSON_TYPE, TEXT_TYPE, V1 } from './http-helpers.js';
+import { eventually } from '../helpers/wait.js';
 
 // /stats JSON key order (checked against the real 1.3.0 reply kept in the
 // fixture manifest), filters, and the text layout.
@@ -336,10 +337,10 @@ describe('/stats e2e latency and client flags', () => {
       c.send('RDY 10');
       for (let i = 0; i < 5; i++) assertV1Text(await post(d.httpPort, '/pub?topic=lat', `m${i}`), 'OK');
       for (let i = 0; i < 5; i++) c.send(`FIN ${(await c.readMessage()).id}`);
-      const ch = await until(async () => {
+      const ch = await eventually(async () => {
         const x = channelOf(await statsJson(d.httpPort), 'lat', 'ch');
-        return x && x.message_count === 5 && (x.e2e_processing_latency as { count: number }).count === 5 ? x : undefined;
-      }, 'five FINs recorded');
+        return x && x.message_count === 5 && (x.e2e_processing_latency as { count: number }).count === 5 ? x : false;
+      }, 10000, 'five FINs recorded');
       const e2e = ch.e2e_processing_latency as { count: number; percentiles: Array<Obj> };
       assert.deepEqual(e2e.percentiles.map((p) => keysOf(p)), [['quantile', 'value'], ['quantile', 'value'], ['quantile', 'value']]);
       assert.deepEqual(e2e.percentiles.map((p) => p.quantile), [1, 0.99, 0.5]);

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { startNsqd, type Daemon } from '../helpers/daemons.js';
 import { FRAME_MESSAGE, parseMessage, WireClient } from '../helpers/secure-wire.js';
 import { postOk } from './http-helpers.js';
+import { eventually } from '../helpers/wait.js';
 
 // nsqd pushing to a real UDP statsd listener (upstream `nsqd/statsd.go`): names, prefix, counters as deltas,
 // gauges, e2e percentiles and mem stats, datagram size.
@@ -38,14 +39,6 @@ class UdpSink {
   }
 }
 
-async function waitFor(cond: () => boolean, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 /** Publishes 3 messages to st (6 bytes), delivers 2 to st/sc and FINs them, plus an ephemeral topic. */
 async function activity(d: Daemon): Promise<WireClient> {
   const c = await WireClient.connect(d.tcpPort);
@@ -73,7 +66,7 @@ test('statsd push: metric names, prefix, counters as deltas, gauges, e2e and mem
     const [ca, cb] = await Promise.all([activity(a), activity(b)]);
     // Wait until a whole push happened after the activity (1 s interval, spread over 0 s).
     const [na, nb] = [sinkA.pushes().length, sinkB.pushes().length];
-    await waitFor(() => sinkA.pushes().length >= na + 2 && sinkB.pushes().length >= nb + 2, 4000);
+    await eventually(() => sinkA.pushes().length >= na + 2 && sinkB.pushes().length >= nb + 2, 4000, 'two more pushes to each sink');
     const pushes = sinkA.pushes();
     ca.close();
     cb.close();

@@ -4,6 +4,7 @@ import * as net from 'node:net';
 import { describe, it } from 'node:test';
 import { startNsqd, type Daemon } from '../helpers/daemons.js';
 import { nsqdStats, type NsqdStats } from '../helpers/raw-client.js';
+import { sleep } from '../helpers/wait.js';
 import {
   bugLines,
   commandBytes,
@@ -35,7 +36,6 @@ const EPHEMERAL = 'e#ephemeral';
 const ADMIN_TOPIC = 'chaos_admin';
 const HOSTILE_TOPIC = 'chaos_hostile';
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const keyOf = (body: string) => {
   const i = body.indexOf('|');
   return i < 0 ? body : body.slice(0, i);

@@ -5,6 +5,7 @@ import * as net from 'node:net';
 import * as zlib from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import { startNsqd, type Daemon } from '../helpers/daemons.js';
+import { sleep } from '../helpers/wait.js';
 import { FrameDecoder } from '../../src/protocol/frame.js';
 
 /**
@@ -12,7 +13,6 @@ import { FrameDecoder } from '../../src/protocol/frame.js';
  * reproduces one bug deterministically against a real nsqd.
  */
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 function rssBytes(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));

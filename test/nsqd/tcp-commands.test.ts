@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { channelStats, command, eventually, int32, mpubBody, nsqdStats, type RawClient } from '../helpers/raw-client.js';
+import { channelStats, command, int32, mpubBody, nsqdStats, type RawClient } from '../helpers/raw-client.js';
 import { sharedNsqd } from '../helpers/shared-nsqd.js';
+import { eventually } from '../helpers/wait.js';
 
 /**
  * Every protocol V2 command against a real nsqd over raw sockets (docs/protocol.md, Commands):

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { command, int32, mpubBody, nsqdStats, FRAME_TYPE_RESPONSE } from '../helpers/raw-client.js';
 import { sharedNsqd } from '../helpers/shared-nsqd.js';
+import { sleep } from '../helpers/wait.js';
 
 /**
  * Connection-level behaviour of protocol V2 against a real nsqd (docs/protocol.md):
@@ -10,7 +11,6 @@ import { sharedNsqd } from '../helpers/shared-nsqd.js';
  */
 const { daemon, connect, uniq } = sharedNsqd();
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('heartbeats and deadlines', () => {
   it('sends heartbeats at the IDENTIFY interval and closes after two are ignored', async () => {

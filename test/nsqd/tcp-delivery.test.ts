@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { channelStats, eventually, mpubBody, nsqdStats, RawClient } from '../helpers/raw-client.js';
+import { channelStats, mpubBody, nsqdStats, RawClient } from '../helpers/raw-client.js';
 import { startNsqd } from '../helpers/daemons.js';
 import { sharedNsqd } from '../helpers/shared-nsqd.js';
 import type { Message } from '../../src/protocol/message.js';
+import { eventually } from '../helpers/wait.js';
 
 /**
  * Message delivery over protocol V2 against a real nsqd (docs/protocol.md: Delivery,

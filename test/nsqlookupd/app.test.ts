@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { get, startLookupd } from './helpers.js';
+import { get, startLookupd } from '../helpers/lookupd.js';
 
 const BIN = fileURLToPath(new URL('../../src/apps/nsqlookupd.js', import.meta.url));
 

@@ -1,6 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { RawClient, eventually, get, nsqdInfo, post, request, startLookupd, type HttpResult, type TestLookupd } from './helpers.js';
+import { RawClient, get, nsqdInfo, post, request, startLookupd, type HttpResult, type TestLookupd } from '../helpers/lookupd.js';
+import { eventually } from '../helpers/wait.js';
 
 const V1 = 'nsq; version=1.0';
 const JSON_TYPE = 'application/json; charset=utf-8';

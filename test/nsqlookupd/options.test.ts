@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
-import { tmpdir, hostname } from 'node:os';
+import { writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { parseNsqlookupdArgs, defaultNsqlookupdOptions, nsqlookupdUsage, NSQLOOKUPD_VERSION } from '../../src/nsqlookupd/options.js';
 import { FlagError } from '../../src/lib/flags.js';
+import { tempDir } from '../helpers/daemons.js';
 
 test('defaults', () => {
   assert.equal(NSQLOOKUPD_VERSION, '1.3.0');
@@ -45,8 +46,7 @@ test('flags, help, version, errors', () => {
 });
 
 test('config file priority', (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'nsqlookupd-options-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir('nsqlookupd-options-', t);
   const file = join(dir, 'nsqlookupd.cfg');
   writeFileSync(file, 'tcp_address = "127.0.0.1:4260"\nhttp_address = "127.0.0.1:4261"\ntombstone_lifetime = "10s"\ninactive_producer_timeout = 60000\nlog_level = "WARN"\n');
   const { options: o } = parseNsqlookupdArgs(['--config', file, '--http-address=127.0.0.1:9999']);

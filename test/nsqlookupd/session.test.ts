@@ -4,7 +4,7 @@ import { ProtocolError } from '../../src/protocol/errors.js';
 import { parseIdentifyBody } from '../../src/nsqlookupd/handlers/identify.js';
 import { LookupSession, type LookupContext } from '../../src/nsqlookupd/lookup-session.js';
 import { RegistrationDB } from '../../src/nsqlookupd/registration-db.js';
-import { memoryLogger } from './helpers.js';
+import { memoryLogger } from '../helpers/lookupd.js';
 
 function context(now = 1000): LookupContext & { clock: { now: number } } {
   const clock = { now };

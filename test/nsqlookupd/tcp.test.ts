@@ -1,7 +1,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import os from 'node:os';
-import { RawClient, eventually, get, nsqdInfo, startLookupd, type TestLookupd } from './helpers.js';
+import { RawClient, get, nsqdInfo, startLookupd, type TestLookupd } from '../helpers/lookupd.js';
+import { eventually } from '../helpers/wait.js';
 
 describe('nsqlookupd TCP protocol (real server)', () => {
   let l: TestLookupd;

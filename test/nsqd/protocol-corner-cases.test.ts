@@ -3,8 +3,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { startNsqd, tempDir, type Daemon } from '../helpers/daemons.js';
-import { channelStats, eventually, nsqdStats, RawClient } from '../helpers/raw-client.js';
+import { channelStats, nsqdStats, RawClient } from '../helpers/raw-client.js';
 import { get, post } from './http-helpers.js';
+import { eventually } from '../helpers/wait.js';
 
 /**
  * Corner cases of the V2 protocol and /stats checked against the original (docs/protocol.md; upstream
@@ -120,7 +121,7 @@ describe('delivery', () => {
     const a = await subscribe(d, 'balance', 'ch', 100);
     const b = await subscribe(d, 'balance', 'ch', 100);
     await publish(d, 'balance', ...Array.from({ length: 10 }, (_, i) => `m${i}`));
-    await eventually(async () => channelStats(await nsqdStats(d.httpPort, 'balance'), 'balance', 'ch')!.in_flight_count === 10 || undefined);
+    await eventually(async () => channelStats(await nsqdStats(d.httpPort, 'balance'), 'balance', 'ch')!.in_flight_count === 10);
     const counts = channelStats(await nsqdStats(d.httpPort, 'balance'), 'balance', 'ch')!.clients!.map((x) => x.message_count);
     assert.deepEqual(counts, [5, 5]);
     for (const c of [a, b]) for (let i = 0; i < 5; i++) await c.readMessage();
@@ -135,7 +136,7 @@ describe('delivery', () => {
     first.destroy();
     const again = await subscribe(d, 'eph_t', 'e#ephemeral', 0);
     again.destroy();
-    await eventually(async () => (channelStats(await nsqdStats(d.httpPort, 'eph_t'), 'eph_t', 'e#ephemeral') === undefined ? true : undefined), 3000, 'ephemeral channel deleted');
+    await eventually(async () => (channelStats(await nsqdStats(d.httpPort, 'eph_t'), 'eph_t', 'e#ephemeral') === undefined), 3000, 'ephemeral channel deleted');
     await subscribe(d, 'eph_t', 'e#ephemeral', 0);
     assert.equal(channelStats(await nsqdStats(d.httpPort, 'eph_t'), 'eph_t', 'e#ephemeral')!.client_count, 1);
   });

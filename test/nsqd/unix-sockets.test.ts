@@ -4,9 +4,9 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { tempDir } from '../helpers/daemons.js';
+import { tempDir, startApp, type Daemon } from '../helpers/daemons.js';
 import type { RawClient } from '../helpers/raw-client.js';
-import { connectUnix, spawnApp, unixPingOk, unixRequest, type Spawned } from './audit-helpers.js';
+import { connectUnix, unixPingOk, unixRequest } from '../helpers/unix-socket.js';
 
 /**
  * nsqd on Unix sockets (upstream `internal/util` TypeOfAddr): `--tcp-address` / `--http-address` values that are not
@@ -20,7 +20,7 @@ describe('nsqd listening on Unix sockets', () => {
   const authQueries: URLSearchParams[] = [];
   const clients: RawClient[] = [];
   let auth: http.Server;
-  let nsqd: Spawned;
+  let nsqd: Daemon;
 
   before(async () => {
     auth = http.createServer((req, res) => {
@@ -30,11 +30,10 @@ describe('nsqd listening on Unix sockets', () => {
     });
     await new Promise<void>((r) => auth.listen(0, '127.0.0.1', r));
     const authAddr = `127.0.0.1:${(auth.address() as AddressInfo).port}`;
-    nsqd = await spawnApp(
+    nsqd = await startApp(
       'nsqd',
       [`--tcp-address=${tcpSock}`, `--http-address=${httpSock}`, `--data-path=${dir}`, '--broadcast-address=127.0.0.1', `--auth-http-address=${authAddr}`],
-      () => unixPingOk(httpSock),
-    );
+      { ready: () => unixPingOk(httpSock) });
   });
 
   after(async () => {

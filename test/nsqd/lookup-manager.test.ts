@@ -8,7 +8,8 @@ import {
   encodeLookupCommand,
   encodeLookupResponse,
 } from '../../src/protocol/lookup-codec.js';
-import { eventually, get, memoryLogger, post, startLookupd } from './helpers.js';
+import { get, memoryLogger, post, startLookupd } from '../helpers/lookupd.js';
+import { eventually } from '../helpers/wait.js';
 
 const identity = (): LookupIdentity => ({
   version: '1.3.0',

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startNsqd, type Daemon } from '../helpers/daemons.js';
-import { channelStats, eventually, nsqdStats, RawClient } from '../helpers/raw-client.js';
+import { channelStats, nsqdStats, RawClient } from '../helpers/raw-client.js';
 import { getJson } from './http-helpers.js';
+import { eventually } from '../helpers/wait.js';
 
 /**
  * The topology-aware-consumption experiment (docs/compatibility.md; upstream
@@ -113,7 +114,7 @@ describe('experiment on, node in zone z1 / region r1', () => {
     // Nobody ready: the messages wait in the channel, then a zone-local consumer drains them.
     const local = await consumer(d, 'topo_mem', 'ch2', { zone: 'z1', region: 'r1' }, 0);
     await publish(d, 'topo_mem', 2);
-    await eventually(async () => (await counters(d, 'topo_mem', 'ch2')).ch.depth === 2 || undefined);
+    await eventually(async () => (await counters(d, 'topo_mem', 'ch2')).ch.depth === 2);
     local.send('RDY 5');
     await expectMessages(local, 2);
     n = await counters(d, 'topo_mem', 'ch2');

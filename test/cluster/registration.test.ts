@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startNsqd, startNsqlookupd, tempDir, type Daemon } from '../helpers/daemons.js';
-import { spawnApp, unixPingOk, unixRequest, type Spawned } from '../nsqd/audit-helpers.js';
-import { eventually, get, post } from './helpers.js';
+import { startNsqd, startNsqlookupd, tempDir, type Daemon, startApp } from '../helpers/daemons.js';
+import { unixPingOk, unixRequest } from '../helpers/unix-socket.js';
+import { get, post } from './helpers.js';
+import { eventually } from '../helpers/wait.js';
 
 /**
  * What a real nsqd registers with a real nsqlookupd (upstream `nsqd/lookup.go`,
@@ -24,7 +25,7 @@ interface Node {
 
 describe('nsqd registration with nsqlookupd', () => {
   let lookupd: Daemon;
-  const daemons: Array<Daemon | Spawned> = [];
+  const daemons: Array<Daemon | Daemon> = [];
   const dirs: string[] = [];
   before(async () => {
     lookupd = await startNsqlookupd();
@@ -46,15 +47,14 @@ describe('nsqd registration with nsqlookupd', () => {
     return found!;
   };
 
-  async function unixNsqd(extra: string[]): Promise<{ d: Spawned; httpSock: string }> {
+  async function unixNsqd(extra: string[]): Promise<{ d: Daemon; httpSock: string }> {
     const dir = tempDir('tsnsq-audit-reg-');
     dirs.push(dir);
     const httpSock = path.join(dir, 'http.sock');
-    const d = await spawnApp(
+    const d = await startApp(
       'nsqd',
       [`--tcp-address=${path.join(dir, 'tcp.sock')}`, `--http-address=${httpSock}`, `--data-path=${dir}`, '--broadcast-address=127.0.0.1', lookupArg(), ...extra],
-      () => unixPingOk(httpSock),
-    );
+      { ready: () => unixPingOk(httpSock) });
     daemons.push(d);
     return { d, httpSock };
   }

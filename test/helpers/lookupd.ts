@@ -167,19 +167,3 @@ export function request(port: number, method: string, path: string): Promise<Htt
 
 export const get = (port: number, path: string) => request(port, 'GET', path);
 export const post = (port: number, path: string) => request(port, 'POST', path);
-
-/** Retries `check` until it stops throwing (for state reached asynchronously). */
-export async function eventually(check: () => Promise<void> | void, timeoutMs = 10000, intervalMs = 50): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, intervalMs));
-    }
-  }
-}
-
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

@@ -2,10 +2,12 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startNsqd, tempDir, type Daemon } from '../helpers/daemons.js';
-import { eventually, RawClient } from '../helpers/raw-client.js';
+import { startNsqd, tempDir, type Daemon, startApp } from '../helpers/daemons.js';
+import { RawClient } from '../helpers/raw-client.js';
 import { get, post } from './http-helpers.js';
-import { connectUnix, inOrder, logTexts, spawnApp, unixPingOk, unixRequest } from './audit-helpers.js';
+import { connectUnix, unixPingOk, unixRequest } from '../helpers/unix-socket.js';
+import { eventually } from '../helpers/wait.js';
+import { inOrder, logTexts } from '../helpers/log-lines.js';
 
 /**
  * nsqd's log lines as the original prints them (upstream `internal/lg`, `nsqd/nsqd.go` Exit): format
@@ -24,7 +26,7 @@ describe('nsqd log lines', () => {
 
   const lines = () => logTexts(d.logs());
   const waitFor = (re: RegExp) =>
-    eventually(async () => lines().some((l) => re.test(l)) || undefined, 3000, `log line ${re}`);
+    eventually(async () => lines().some((l) => re.test(l)), 3000, `log line ${re}`);
 
   it('use the NSQ format with the default [nsqd] prefix', () => {
     const all = d.logs().split('\n').filter((l) => l !== '');
@@ -139,16 +141,15 @@ describe('--log-prefix and --log-level', () => {
     const tcpSock = path.join(dir, 'tcp.sock');
     const httpSock = path.join(dir, 'http.sock');
     // Nothing at INFO means no "listening on" line: wait on the (Unix) HTTP socket instead.
-    const n = await spawnApp(
+    const n = await startApp(
       'nsqd',
       [`--tcp-address=${tcpSock}`, `--http-address=${httpSock}`, `--data-path=${dir}`, '--log-prefix=[audit] ', '--log-level=WARN'],
-      () => unixPingOk(httpSock),
-    );
+      { ready: () => unixPingOk(httpSock) });
     try {
       const c = await connectUnix(tcpSock);
       c.send('BOGUS');
       await c.expectFatal('E_INVALID invalid command BOGUS');
-      await eventually(async () => n.logs().includes('E_INVALID invalid command BOGUS') || undefined, 3000);
+      await eventually(async () => n.logs().includes('E_INVALID invalid command BOGUS'), 3000);
       assert.equal((await unixRequest(httpSock, 'GET', '/config/log_level')).body, '3');
       assert.equal(await n.stop(), 0);
       const all = n.logs().split('\n').filter((l) => l !== '');

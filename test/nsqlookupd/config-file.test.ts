@@ -5,10 +5,10 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { tempDir } from '../helpers/daemons.js';
-import { freePort, logTexts, spawnApp, type Spawned } from '../nsqd/audit-helpers.js';
+import { tempDir, freePort, startApp, type Daemon } from '../helpers/daemons.js';
 import { parseNsqlookupdArgs } from '../../src/nsqlookupd/options.js';
-import { get } from './helpers.js';
+import { get } from '../helpers/lookupd.js';
+import { logTexts } from '../helpers/log-lines.js';
 
 /**
  * nsqlookupd's config file and logging flags end to end (upstream `apps/nsqlookupd/main.go`):
@@ -16,7 +16,7 @@ import { get } from './helpers.js';
  * line carries the prefix.
  */
 const dirs: string[] = [];
-const procs: Spawned[] = [];
+const procs: Daemon[] = [];
 after(async () => {
   await Promise.all(procs.map((p) => p.stop()));
   for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
@@ -61,13 +61,13 @@ describe('nsqlookupd config file and log flags', () => {
       inactiveProducerTimeout: 60000,
       tombstoneLifetime: 30000,
     });
-    const p = await spawnApp('nsqlookupd', [`--config=${file}`, '--log-prefix=[audit-lk] '], async () => {
+    const p = await startApp('nsqlookupd', [`--config=${file}`, '--log-prefix=[audit-lk] '], { ready: async () => {
       try {
         return (await get(httpPort, '/ping')).body === 'OK';
       } catch {
         return false;
       }
-    });
+    } });
     procs.push(p);
 
     // broadcast_address from the file is what IDENTIFY answers.
