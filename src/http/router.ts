@@ -15,9 +15,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpApiError } from './api-error.js';
 import { Query } from './query.js';
 import { respondPlain, respondV1 } from './respond.js';
+import { buildPath, cleanPath, EMPTY_PARAMS, escapePath, matchSegments, parsePattern, type Segment } from './route-path.js';
 import { pathUnescape } from './url-unescape.js';
+import { joinHostPort } from '../lib/host-port.js';
 import type { Logger } from '../lib/logger.js';
 import { formatDuration } from '../lib/duration.js';
+
+export { cleanPath } from './route-path.js';
 
 /** Returned by a handler that wrote `ctx.res` itself: the router must not answer again. */
 export const RAW: unique symbol = Symbol('http.raw-response');
@@ -53,8 +57,6 @@ export interface RouterOptions {
   before?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
 
-type Segment = { kind: 'static'; text: string; lower: string } | { kind: 'param'; name: string } | { kind: 'catchAll'; name: string };
-
 interface Route {
   readonly method: string;
   readonly path: string;
@@ -69,90 +71,11 @@ interface Match {
   params: Record<string, string>;
 }
 
-const EMPTY_PARAMS: Record<string, string> = Object.freeze({}) as Record<string, string>;
-
-function parsePattern(path: string): Segment[] {
-  if (!path.startsWith('/')) throw new Error(`route path must begin with '/': ${path}`);
-  const parts = path.slice(1).split('/');
-  return parts.map((p, i) => {
-    if (p.startsWith(':')) return { kind: 'param', name: p.slice(1) };
-    if (p.startsWith('*')) {
-      if (i !== parts.length - 1) throw new Error(`catch-all must be last: ${path}`);
-      return { kind: 'catchAll', name: p.slice(1) };
-    }
-    return { kind: 'static', text: p, lower: p.toLowerCase() };
-  });
-}
-
-/** Matches `parts` (path split on `/`, without the leading empty part) against a route. */
-function matchSegments(segments: readonly Segment[], parts: readonly string[], ignoreCase: boolean): Record<string, string> | undefined {
-  let params: Record<string, string> | undefined;
-  let i = 0;
-  for (const seg of segments) {
-    if (seg.kind === 'catchAll') {
-      // httprouter hands catch-alls the rest of the path including its leading slash.
-      if (i >= parts.length) return undefined;
-      (params ??= {})[seg.name] = '/' + parts.slice(i).join('/');
-      return params;
-    }
-    const part = parts[i];
-    if (part === undefined) return undefined;
-    if (seg.kind === 'param') {
-      if (part === '') return undefined;
-      (params ??= {})[seg.name] = part;
-    } else if (ignoreCase ? part.toLowerCase() !== seg.lower : part !== seg.text) {
-      return undefined;
-    }
-    i++;
-  }
-  if (parts.length !== segments.length) return undefined;
-  return params ?? EMPTY_PARAMS;
-}
-
-/** The canonical path of `route` for concrete params (used for case-fix redirects). */
-function buildPath(route: Route, params: Record<string, string>): string {
-  let out = '';
-  for (const seg of route.segments) {
-    if (seg.kind === 'static') out += '/' + seg.text;
-    else if (seg.kind === 'param') out += '/' + params[seg.name];
-    else out += params[seg.name];
-  }
-  return out === '' ? '/' : out;
-}
-
-/** httprouter's CleanPath: path.Clean that keeps a trailing slash and a leading `/`. */
-export function cleanPath(p: string): string {
-  if (p === '') return '/';
-  const trailing = p.length > 1 && p.endsWith('/');
-  const out: string[] = [];
-  for (const part of p.split('/')) {
-    if (part === '' || part === '.') continue;
-    if (part === '..') out.pop();
-    else out.push(part);
-  }
-  let cleaned = '/' + out.join('/');
-  if (trailing && cleaned !== '/') cleaned += '/';
-  return cleaned;
-}
-
-const PATH_SAFE = /^[A-Za-z0-9\-._~$&+,/:;=@]*$/;
-
-/** Go's URL path escaping (url.EscapedPath for a modified Path). */
-function escapePath(p: string): string {
-  if (PATH_SAFE.test(p)) return p;
-  let out = '';
-  for (const ch of p) {
-    if (PATH_SAFE.test(ch)) out += ch;
-    else for (const b of Buffer.from(ch, 'utf8')) out += '%' + b.toString(16).toUpperCase().padStart(2, '0');
-  }
-  return out;
-}
-
 function remoteAddr(req: IncomingMessage): string {
   const s = req.socket;
   const ip = s.remoteAddress;
   if (ip === undefined) return '@'; // unix socket peers have no address (Go prints "@")
-  return ip.includes(':') ? `[${ip}]:${s.remotePort}` : `${ip}:${s.remotePort}`;
+  return joinHostPort(ip, s.remotePort ?? 0);
 }
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {
@@ -299,7 +222,7 @@ export class Router {
     const routes = [...(this.#static.get(method)?.values() ?? []), ...(this.#dynamic.get(method) ?? [])];
     for (const r of routes) {
       const params = matchSegments(r.segments, parts, true);
-      if (params) return buildPath(r, params);
+      if (params) return buildPath(r.segments, params);
     }
     return undefined;
   }
