@@ -8,6 +8,7 @@ import { startNsqd, type Daemon } from '../helpers/daemons.js';
 import { testCerts, tlsFlags } from '../helpers/certs.js';
 import { FRAME_MESSAGE, parseMessage, WireClient } from '../helpers/secure-wire.js';
 import { getJson } from './http-helpers.js';
+import { eventually, sleep } from '../helpers/wait.js';
 
 // AUTH against a real auth HTTP server (docs/protocol.md, AUTH): the query nsqd sends, the
 // JSON reply, grants per command, TTL re-checks and failures, /stats identity fields.
@@ -200,7 +201,7 @@ describe('AUTH with --auth-http-address', () => {
       await c.waitClosed();
     }
     // Details are logged, never sent to the client.
-    for (let i = 0; i < 50 && !/got response 500/.test(d.logs()); i++) await new Promise((r) => setTimeout(r, 20));
+    await eventually(() => /got response 500/.test(d.logs()), 5000, 'the auth failure log line');
     assert.match(d.logs(), /got response 500/);
   });
 
@@ -235,7 +236,7 @@ test('TTL: an expired grant is re-queried with the same secret; denial or failur
       assert.equal(await c.next(), '0 OK');
     }
     assert.equal(auth.queries('short').length, 1, 'cached within the TTL');
-    await new Promise((r) => setTimeout(r, 1100));
+    await sleep(1100);
     a.pub('allowed', 'x');
     assert.equal(await a.next(), '1 E_UNAUTHORIZED AUTH failed for PUB on "allowed" ""');
     assert.equal(auth.queries('short').length, 2, 're-queried after expiry');

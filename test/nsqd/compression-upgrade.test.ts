@@ -10,6 +10,7 @@ import { startNsqd, type Daemon } from '../helpers/daemons.js';
 import { testCerts, tlsFlags } from '../helpers/certs.js';
 import { FRAME_MESSAGE, parseMessage, WireClient } from '../helpers/secure-wire.js';
 import { getJson } from './http-helpers.js';
+import { sleep } from '../helpers/wait.js';
 
 // snappy and deflate upgrades (docs/protocol.md, Upgrades) against a
 // real nsqd, alone and after TLS.
@@ -97,7 +98,7 @@ describe('compression upgrades', () => {
     assert.equal(reply.deflate, false);
     const plain = await plainFrameEnd(c);
     // The OK is the stream identifier then one uncompressed chunk; compare the exact bytes.
-    for (let i = 0; i < 400 && Buffer.concat(c.wireBytes).length < plain + 10 + 8 + 10; i++) await new Promise((r) => setTimeout(r, 5));
+    for (let i = 0; i < 400 && Buffer.concat(c.wireBytes).length < plain + 10 + 8 + 10; i++) await sleep(5);
     const after = Buffer.concat(c.wireBytes).subarray(plain);
     const crc = maskedCrc(OK_FRAME);
     const chunk = Buffer.concat([Buffer.from([0x01, 14, 0, 0]), u32le(crc), OK_FRAME]);
@@ -115,7 +116,7 @@ describe('compression upgrades', () => {
     for (let i = 0; i < 400; i++) {
       after = Buffer.concat(c.wireBytes).subarray(plain);
       if (after.length >= 4 && after.subarray(-4).equals(Buffer.from([0, 0, 0xff, 0xff]))) break;
-      await new Promise((r) => setTimeout(r, 5));
+      await sleep(5);
     }
     assert.deepEqual(after.subarray(-4), Buffer.from([0, 0, 0xff, 0xff]), 'sync flush marker');
     assert.deepEqual(zlib.inflateRawSync(after, { finishFlush: zlib.constants.Z_SYNC_FLUSH }), OK_FRAME);
@@ -199,7 +200,7 @@ describe('compression upgrades', () => {
     }
     // All 400 are queued; one RDY lets a single pump try to hand them all to the compressor.
     sub.command('RDY 2500');
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
     const stats = await getJson(d.httpPort, `/stats?format=json&topic=${topic}`);
     const ch = (stats.topics as Array<{ channels: Array<{ in_flight_count: number; depth: number }> }>)[0]!.channels[0]!;
     assert.ok(ch.in_flight_count < count, `in flight ${ch.in_flight_count} stays below ${count} while the consumer is stalled`);
@@ -322,7 +323,7 @@ test('raw socket: snappy frames decoded by hand, checksums verified', async () =
     let received = Buffer.alloc(0);
     sock.on('data', (b: Buffer) => (received = Buffer.concat([received, b])));
     const waitFor = async (n: number) => {
-      for (let i = 0; i < 500 && received.length < n; i++) await new Promise((r) => setTimeout(r, 5));
+      for (let i = 0; i < 500 && received.length < n; i++) await sleep(5);
       assert.ok(received.length >= n, `received ${received.length} of ${n} bytes`);
     };
     const body = Buffer.from(JSON.stringify({ feature_negotiation: true, snappy: true }));
@@ -351,7 +352,7 @@ test('raw socket: snappy frames decoded by hand, checksums verified', async () =
       } catch {
         /* partial chunk: wait */
       }
-      await new Promise((r) => setTimeout(r, 5));
+      await sleep(5);
     }
     const { data, types } = decodeSnappyStream(received);
     assert.equal(types[0], 0xff, 'stream starts with its identifier');

@@ -5,6 +5,7 @@ import { FRAME_MESSAGE, parseMessage, WireClient } from '../helpers/secure-wire.
 import type { E2eResult } from '../../src/lib/quantile.js';
 import { get, postOk } from './http-helpers.js';
 import { topicStats } from './persist-client.js';
+import { sleep } from '../helpers/wait.js';
 
 // End-to-end processing latency (upstream `internal/quantile`, `nsqd/stats.go`): recorded on FIN only, per
 // channel, merged per topic, reported in the configured (descending) order in JSON and text.
@@ -21,11 +22,11 @@ async function consume(d: Daemon, topic: string, channel: string, n: number, hol
     assert.equal(f.type, FRAME_MESSAGE);
     ids.push(parseMessage(f.data).id);
   }
-  await new Promise((r) => setTimeout(r, holdMs));
+  await sleep(holdMs);
   for (const [i, id] of ids.entries()) c.command(i < req ? `REQ ${id} 60000` : `FIN ${id}`);
   c.command('NOP');
   // Let the FINs land before the caller reads /stats.
-  await new Promise((r) => setTimeout(r, 50));
+  await sleep(50);
   c.close();
 }
 
@@ -90,7 +91,7 @@ test('the rolling window forgets old samples', async () => {
     await consume(d, 'w', 'c', 1, 0);
     let e = (await topicStats(d.httpPort)).get('w')!.channels[0]!.e2e_processing_latency;
     assert.equal(e.count, 1);
-    await new Promise((r) => setTimeout(r, 1200));
+    await sleep(1200);
     e = (await topicStats(d.httpPort)).get('w')!.channels[0]!.e2e_processing_latency;
     assert.deepEqual(e, { count: 0, percentiles: [{ quantile: 0.5, value: 0 }] });
   } finally {

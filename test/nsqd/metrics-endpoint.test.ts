@@ -6,6 +6,7 @@ import { FRAME_MESSAGE, parseMessage, WireClient } from '../helpers/secure-wire.
 import type { TopicStatsJson } from '../../src/nsqd/stats.js';
 import { get, getJson, postOk } from './http-helpers.js';
 import { createRequire } from 'node:module';
+import { sleep } from '../helpers/wait.js';
 
 interface ThirdPartyFamily {
   name: string;
@@ -44,7 +45,7 @@ test('/metrics parses strictly and agrees with /stats', async () => {
     c.command(`FIN ${ids[0]}`);
     c.command(`REQ ${ids[1]} 600000`);
     c.command('NOP');
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
 
     const m = await get(d.httpPort, '/metrics');
     assert.equal(m.status, 200);

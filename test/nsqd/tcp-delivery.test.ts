@@ -4,7 +4,7 @@ import { channelStats, mpubBody, nsqdStats, RawClient } from '../helpers/raw-cli
 import { startNsqd } from '../helpers/daemons.js';
 import { sharedNsqd } from '../helpers/shared-nsqd.js';
 import type { Message } from '../../src/protocol/message.js';
-import { eventually } from '../helpers/wait.js';
+import { eventually, sleep } from '../helpers/wait.js';
 
 /**
  * Message delivery over protocol V2 against a real nsqd (docs/protocol.md: Delivery,
@@ -252,7 +252,7 @@ describe('FIN, REQ, TOUCH', () => {
     await publish(topic, 'held');
     const m = await c.readMessage();
     for (let i = 0; i < 5; i++) {
-      await new Promise((r) => setTimeout(r, 350));
+      await sleep(350);
       c.send(`TOUCH ${m.id}`);
     }
     await c.expectSilence(100); // TOUCH has no response and did not fail
@@ -300,11 +300,11 @@ describe('FIN, REQ, TOUCH', () => {
       const m = await c.readMessage();
       c.send('RDY 0');
       for (const wait of [400, 400, 400]) {
-        await new Promise((r) => setTimeout(r, wait));
+        await sleep(wait);
         c.send(`TOUCH ${m.id}`);
       }
       // Uncapped, the last TOUCH (~1.2 s) would hold the message until ~2.2 s.
-      await new Promise((r) => setTimeout(r, 800));
+      await sleep(800);
       c.send(`TOUCH ${m.id}`);
       await c.expectError(`E_TOUCH_FAILED TOUCH ${m.id} failed ID not in flight`);
       const st = channelStats(await nsqdStats(d.httpPort, 'capped'), 'capped', 'ch')!;
@@ -462,7 +462,7 @@ describe('limits and lifetimes', () => {
     await publish(topic, 'x');
     const res = await fetch(`http://127.0.0.1:${daemon().httpPort}/channel/create?topic=${topic}&channel=x%23ephemeral`, { method: 'POST' });
     assert.equal(res.status, 200);
-    await new Promise((r) => setTimeout(r, 150));
+    await sleep(150);
     assert.ok(await chStats(topic, 'x#ephemeral'));
   });
 });

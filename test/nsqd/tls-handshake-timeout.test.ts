@@ -4,6 +4,7 @@ import * as http from 'node:http';
 import { startNsqd } from '../helpers/daemons.js';
 import { tlsFlags } from '../helpers/certs.js';
 import { WireClient } from '../helpers/secure-wire.js';
+import { eventually } from '../helpers/wait.js';
 
 // A client that is granted tls_v1 but never starts the handshake is dropped after upstream's
 // 5 s deadline (upstream `nsqd/protocol_v2.go` IDENTIFY), instead of holding the connection open forever.
@@ -34,7 +35,7 @@ test('no TLS handshake after IDENTIFY: the connection is closed after 5 s', asyn
     await c.waitClosed(9000);
     assert.ok(Date.now() - start >= 4000, 'not before the deadline');
     // The log line travels through a pipe: give it a moment.
-    for (let i = 0; i < 50 && !/TLS handshake timeout/.test(d.logs()); i++) await new Promise((r) => setTimeout(r, 20));
+    await eventually(() => /TLS handshake timeout/.test(d.logs()), 5000, 'the handshake timeout log line');
     assert.match(d.logs(), /TLS handshake timeout/);
     assert.equal(await clientCount(d.httpPort), 0);
   } finally {
