@@ -4,6 +4,7 @@
  */
 import * as os from 'node:os';
 import type { Daemon } from '../helpers/daemons.js';
+import { request } from '../helpers/http.js';
 import { nsqjs, type NsqjsReader } from '../helpers/nsqjs.js';
 
 /** A finished HTTP exchange. */
@@ -16,17 +17,10 @@ export interface Reply {
 
 /** One HTTP request to 127.0.0.1:`port`; never keeps a connection open. */
 export async function call(port: number, method: string, path: string, body?: string | Buffer): Promise<Reply> {
-  const res = await fetch(`http://127.0.0.1:${port}${path}`, {
-    method,
-    body,
-    headers: { connection: 'close' },
-  });
-  const text = await res.text();
+  const res = await request(port, method, path, body === undefined ? {} : { body });
   const headers: Record<string, string> = {};
-  res.headers.forEach((v, k) => {
-    headers[k] = v;
-  });
-  return { status: res.status, headers, body: text, json: () => JSON.parse(text) };
+  for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+  return { status: res.status, headers, body: res.text, json: () => JSON.parse(res.text) };
 }
 
 export const get = (port: number, path: string) => call(port, 'GET', path);

@@ -1,7 +1,8 @@
 /** Test helpers: a real nsqlookupd on 127.0.0.1:0, a raw lookup-protocol client, HTTP calls. */
-import http from 'node:http';
+import type http from 'node:http';
 import net from 'node:net';
 import { Logger } from '../../src/lib/logger.js';
+import { request as httpRequest } from './http.js';
 import { Nsqlookupd } from '../../src/nsqlookupd/nsqlookupd.js';
 import { defaultNsqlookupdOptions, type NsqlookupdOptions } from '../../src/nsqlookupd/options.js';
 import { LookupResponseDecoder, MAGIC_V1, encodeLookupCommand } from '../../src/protocol/lookup-codec.js';
@@ -150,19 +151,10 @@ export interface HttpResult {
   json(): any;
 }
 
-export function request(port: number, method: string, path: string): Promise<HttpResult> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method, path, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const body = Buffer.concat(chunks).toString('utf8');
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body, json: () => JSON.parse(body) });
-      });
-    });
-    req.on('error', reject);
-    req.end();
-  });
+/** One request through the kit's HTTP client, the body as text. */
+export async function request(port: number, method: string, path: string): Promise<HttpResult> {
+  const r = await httpRequest(port, method, path);
+  return { status: r.status, headers: r.headers, body: r.text, json: () => JSON.parse(r.text) };
 }
 
 export const get = (port: number, path: string) => request(port, 'GET', path);

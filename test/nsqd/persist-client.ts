@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import type { ChannelStatsJson, TopicStatsJson } from '../../src/nsqd/stats.js';
 import { FRAME_TYPE_ERROR, FRAME_TYPE_MESSAGE, FrameDecoder } from '../../src/protocol/frame.js';
 import { tempDir, type Daemon } from '../helpers/daemons.js';
+import { request } from '../helpers/http.js';
 
 /** One delivered message as a consumer sees it. */
 export interface Received {
@@ -177,8 +178,8 @@ export async function consumeAll(port: number, topic: string, channel: string, c
 
 /** POST/GET an nsqd HTTP endpoint; returns the status and the body text. */
 export async function httpCall(port: number, method: 'GET' | 'POST', pathAndQuery: string, body?: Buffer | string): Promise<{ status: number; text: string }> {
-  const res = await fetch(`http://127.0.0.1:${port}${pathAndQuery}`, { method, body });
-  return { status: res.status, text: await res.text() };
+  const res = await request(port, method, pathAndQuery, body === undefined ? {} : { body });
+  return { status: res.status, text: res.text };
 }
 
 /** POST that must answer 200. */
