@@ -4,9 +4,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { testCerts } from '../helpers/certs.js';
 import { AuthQueryError, isAllowed, isExpired, parseAuthReply, queryAuth, type AuthQueryOptions, type AuthState } from '../../src/auth/auth.js';
 
 interface Seen {
@@ -208,37 +206,33 @@ async function closedPort(): Promise<number> {
   return p;
 }
 
-function makeCert(): { key: Buffer; cert: Buffer } | null {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsnsq-auth-'));
+/** The kit's test PKI (server certificate and its CA), or null without the openssl CLI. */
+function tlsFiles(): { key: Buffer; cert: Buffer; ca: Buffer } | null {
   try {
-    const r = spawnSync('openssl', [
-      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
-      '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'),
-    ], { stdio: 'ignore' });
-    if (r.status !== 0) return null;
-    return { key: fs.readFileSync(path.join(dir, 'key.pem')), cert: fs.readFileSync(path.join(dir, 'cert.pem')) };
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
+    const c = testCerts();
+    return { key: fs.readFileSync(c.serverKey), cert: fs.readFileSync(c.serverCert), ca: fs.readFileSync(c.caCert) };
+  } catch {
+    return null;
   }
 }
 
-const tlsMaterial = makeCert();
+const tlsMaterial = tlsFiles();
 
 test('https with root CA, and 403 + https_port retry from http', { skip: tlsMaterial === null ? 'openssl not available' : false }, async () => {
-  const { key, cert } = tlsMaterial!;
+  const { key, cert, ca } = tlsMaterial!;
   const tlsSeen: Seen[] = [];
   const httpsPort = await serve(https.createServer({ key, cert }), (_req, res) => json(res, 200, GRANTS.good), tlsSeen);
   const redirectPort = await serve(http.createServer(), (_req, res) => json(res, 403, { https_port: httpsPort }), []);
 
-  const direct = await queryAuth(opts({ addresses: [`https://127.0.0.1:${httpsPort}/auth`], ca: cert }));
+  const direct = await queryAuth(opts({ addresses: [`https://127.0.0.1:${httpsPort}/auth`], ca }));
   assert.equal(direct.identity, 'alice');
 
   tlsSeen.length = 0;
-  const retried = await queryAuth(opts({ addresses: [`127.0.0.1:${redirectPort}`], ca: cert, secret: 'x y' }));
+  const retried = await queryAuth(opts({ addresses: [`127.0.0.1:${redirectPort}`], ca, secret: 'x y' }));
   assert.equal(retried.identity, 'alice');
   assert.equal(tlsSeen[0]!.url, '/auth?common_name=&remote_ip=127.0.0.1&secret=x+y&tls=false');
 
-  // Without the CA the self-signed server is not trusted.
+  // Without the CA the server's certificate is not trusted.
   await rejects(opts({ addresses: [`https://127.0.0.1:${httpsPort}/auth`] }), /certificate/);
 });
 

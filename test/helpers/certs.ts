@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
+import { tempDir } from './daemons.js';
 import * as path from 'node:path';
 
 /**
@@ -46,8 +46,7 @@ function signed(cwd: string, name: string, subject: string, ext: string): void {
 /** The certificates (created on first call). The directory is removed when the process exits. */
 export function testCerts(): TestCerts {
   if (cached !== null) return cached;
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsnsq-certs-'));
-  process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir('tsnsq-certs-');
   newKey(dir, 'ca.key');
   openssl(
     ['req', '-x509', '-new', '-key', 'ca.key', '-subj', '/CN=tsnsq test CA', '-days', '2', '-sha256', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign', '-out', 'ca.pem'],
