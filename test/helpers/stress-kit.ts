@@ -77,7 +77,6 @@ export interface StressHandlers {
   close?(): void;
 }
 
-
 /**
  * One V2 connection driven by events: frames are parsed as they arrive and handed to the
  * handlers, so a consumer can keep hundreds of messages in flight. IDENTIFY with snappy or

@@ -13,7 +13,6 @@ import { FrameDecoder } from '../../src/protocol/frame.js';
  * reproduces one bug deterministically against a real nsqd.
  */
 
-
 function rssBytes(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) * 1024 : 0;

@@ -11,7 +11,6 @@ import { sleep } from '../helpers/wait.js';
  */
 const { daemon, connect, uniq } = sharedNsqd();
 
-
 describe('heartbeats and deadlines', () => {
   it('sends heartbeats at the IDENTIFY interval and closes after two are ignored', async () => {
     const c = await connect();
