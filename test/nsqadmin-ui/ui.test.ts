@@ -180,13 +180,13 @@ describe('nsqadmin UI in a real browser against a real cluster', { skip: browser
   });
 });
 
-describe('nsqadmin UI admin gating', { skip: browserMissing() }, () => {
+describe('nsqadmin UI admin gating, under a --base-path', { skip: browserMissing() }, () => {
   let nsqd: Daemon;
   let admin: Daemon;
 
   before(async () => {
     nsqd = await startNsqd();
-    admin = await startApp('nsqadmin', ['--http-address=127.0.0.1:0', `--nsqd-http-address=127.0.0.1:${nsqd.httpPort}`, '--admin-user=alice'], { wait: ['HTTP'] });
+    admin = await startApp('nsqadmin', ['--http-address=127.0.0.1:0', `--nsqd-http-address=127.0.0.1:${nsqd.httpPort}`, '--admin-user=alice', '--base-path=/admin'], { wait: ['HTTP'] });
     await nsqdPost(nsqd, '/topic/create?topic=gated');
   });
 
@@ -203,8 +203,10 @@ describe('nsqadmin UI admin gating', { skip: browserMissing() }, () => {
       const browser = await launchBrowser(headers);
       try {
         const page = await browser.context.newPage();
-        await page.goto(`http://127.0.0.1:${admin.httpPort}/topics/gated`, WAIT);
+        await page.goto(`http://127.0.0.1:${admin.httpPort}/admin/topics/gated`, WAIT);
         await page.getByTestId('topic-nodes').waitFor(WAIT);
+        // In-app links keep the base path.
+        assert.equal(await page.getByRole('link', { name: 'Nodes', exact: true }).getAttribute('href'), '/admin/nodes');
         assert.equal(await page.getByRole('button', { name: 'Pause Topic' }).count(), expectButtons ? 1 : 0);
       } finally {
         await browser.close();

@@ -3,9 +3,9 @@ import type { ChannelStats, E2ELatency, Percentile } from '../api/types.js';
 import { commafy, nanoToHuman, quantileLabel } from '../lib/format.js';
 import { Link } from '../navigation.js';
 
-/** The percentiles an aggregate reports; the per-node rows use the same columns. */
+/** The percentiles an aggregate reports, lowest first; the per-node rows use the same columns. */
 export function percentilesOf(e2e: E2ELatency | null | undefined): Percentile[] {
-  return e2e?.percentiles ?? [];
+  return [...(e2e?.percentiles ?? [])].sort((a, b) => a.quantile - b.quantile);
 }
 
 /** Header cells for e2e percentiles: "p50", "p99", … */
