@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { clientHostPort, commafy, durationToHuman, nanoToHuman, quantileLabel, rateToHuman } from '../../src/nsqadmin/ui/src/lib/format.js';
+import { clientHostPort, clientLocality, commafy, durationToHuman, nanoToHuman, quantileLabel, rateToHuman } from '../../src/nsqadmin/ui/src/lib/format.js';
 
 test('commafy groups thousands and treats missing values as 0', () => {
   assert.equal(commafy(0), '0');
@@ -47,4 +47,12 @@ test('client host is hostname plus the port of the remote address', () => {
   assert.equal(clientHostPort('worker-1', '10.0.0.5:51234'), 'worker-1:51234');
   assert.equal(clientHostPort('worker-1', '[::1]:51234'), 'worker-1:51234');
   assert.equal(clientHostPort('worker-1', ''), 'worker-1');
+});
+
+test('client locality: zone-local needs zone and region, region-local the region', () => {
+  const node = { node_topology_region: 'eu', node_topology_zone: 'eu-1' };
+  assert.equal(clientLocality({ ...node, topology_region: 'eu', topology_zone: 'eu-1' }), 'zone');
+  assert.equal(clientLocality({ ...node, topology_region: 'eu', topology_zone: 'eu-2' }), 'region');
+  assert.equal(clientLocality({ ...node, topology_region: 'us', topology_zone: 'eu-1' }), undefined);
+  assert.equal(clientLocality({}), undefined);
 });

@@ -1,5 +1,6 @@
 import { config } from './config.js';
-import { parseRoute, type Route } from './lib/route.js';
+import { useEffect } from 'preact/hooks';
+import { parseRoute, routePath, type Route } from './lib/route.js';
 import { Link, useLocationPath } from './navigation.js';
 import { ChannelPage } from './pages/channel.js';
 import { CounterPage } from './pages/counter.js';
@@ -38,9 +39,25 @@ const sections: Array<{ label: string; route: Route; active: Route['page'][] }> 
   { label: 'Lookup', route: { page: 'lookup' }, active: ['lookup'] },
 ];
 
+function titleOf(r: Route): string {
+  switch (r.page) {
+    case 'topic':
+      return `${r.topic} - nsqadmin`;
+    case 'channel':
+      return `${r.topic}/${r.channel} - nsqadmin`;
+    case 'node':
+      return `${r.node} - nsqadmin`;
+    default:
+      return `${r.page} - nsqadmin`;
+  }
+}
+
 /** The shell: top navigation and the page for the current URL. */
 export function App() {
   const route = parseRoute(useLocationPath(), config.basePath);
+  useEffect(() => {
+    document.title = titleOf(route);
+  }, [routePath(route, config.basePath)]);
   return (
     <>
       <header class="topbar">

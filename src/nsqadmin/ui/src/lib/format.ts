@@ -64,3 +64,21 @@ export function clientHostPort(hostname: string, remoteAddress: string): string 
   const port = i >= 0 ? remoteAddress.slice(i + 1) : '';
   return port ? `${hostname}:${port}` : hostname;
 }
+
+/** The topology fields of a client row (nsqd 1.3 topology-aware delivery). */
+export interface ClientTopology {
+  topology_region?: string;
+  topology_zone?: string;
+  node_topology_region?: string;
+  node_topology_zone?: string;
+}
+
+/**
+ * Whether a client sits in its nsqd's zone or region (upstream channel.hbs tints such rows):
+ * zone-local needs both zone and region to match, region-local only the region.
+ */
+export function clientLocality(c: ClientTopology): 'zone' | 'region' | undefined {
+  if (!c.topology_region || c.topology_region !== c.node_topology_region) return undefined;
+  if (c.topology_zone && c.topology_zone === c.node_topology_zone) return 'zone';
+  return 'region';
+}

@@ -7,7 +7,7 @@ import { LiveChart } from '../components/live-chart.js';
 import { Crumbs, E2ECells, E2EHeaders, PausedLabel, percentilesOf, QueueCells, QueueHeaders } from '../components/stats.js';
 import { config } from '../config.js';
 import { usePoll } from '../hooks/use-poll.js';
-import { clientHostPort, commafy, durationToHuman } from '../lib/format.js';
+import { clientHostPort, clientLocality, commafy, durationToHuman } from '../lib/format.js';
 import { Link, navigate } from '../navigation.js';
 
 /** One channel: actions, live chart, its queue on every nsqd and its clients (upstream channel.hbs). */
@@ -92,6 +92,7 @@ function ChannelNodes(props: { data: ChannelStats }) {
 
 function ClientAttributes(props: { c: ClientStats }) {
   const { c } = props;
+  const locality = clientLocality(c);
   const tlsTitle = c.tls_version ? `${c.tls_version} ${c.tls_cipher_suite ?? ''} ${c.tls_negotiated_protocol ?? ''} mutual:${String(c.tls_negotiated_protocol_is_mutual ?? false)}` : undefined;
   return (
     <>
@@ -110,6 +111,8 @@ function ClientAttributes(props: { c: ClientStats }) {
       ) : null}
       {c.topology_region ? <span class="label label-default">region {c.topology_region}</span> : null}
       {c.topology_zone ? <span class="label label-default">zone {c.topology_zone}</span> : null}
+      {locality === 'zone' ? <span class="label label-success">zoneLocal</span> : null}
+      {locality === 'region' ? <span class="label label-info">regionLocal</span> : null}
     </>
   );
 }
@@ -138,7 +141,7 @@ function Clients(props: { clients: ClientStats[] }) {
           </thead>
           <tbody>
             {props.clients.map((c) => (
-              <tr key={`${c.node ?? ''}/${c.remote_address}`}>
+              <tr key={`${c.node ?? ''}/${c.remote_address}`} class={clientLocality(c) ? `local-${clientLocality(c)}` : undefined}>
                 <td title={c.remote_address}>
                   {clientHostPort(c.hostname, c.remote_address)}
                   {c.client_id && c.client_id !== c.hostname ? ` (${c.client_id})` : ''}
