@@ -32,6 +32,7 @@ before(async () => {
   fs.mkdirSync(path.join(uiDir, 'assets'));
   fs.writeFileSync(path.join(uiDir, 'index.html'), '<html><head><!--NSQADMIN_CONFIG--><script type="module" src="/static/assets/app.js"></script></head></html>');
   fs.writeFileSync(path.join(uiDir, 'assets', 'app.js'), 'console.log(1)');
+  fs.writeFileSync(path.join(uiDir, 'assets', 'big.css'), 'body { color: red }\n'.repeat(500));
   c = await startCluster(1, [
     '--base-path=admin/',
     '--admin-user=alice',
@@ -61,6 +62,12 @@ describe('base path', () => {
     assert.equal(asset.status, 200);
     assert.equal(asset.body, 'console.log(1)');
     assert.match(asset.headers['content-type'], /javascript/);
+    const big = await call(p, 'GET', '/admin/static/assets/big.css', undefined, { 'Accept-Encoding': 'gzip' });
+    assert.equal(big.headers['content-encoding'], 'gzip');
+    assert.equal(big.body, 'body { color: red }\n'.repeat(500));
+    const plain = await call(p, 'GET', '/admin/static/assets/big.css', undefined, { 'Accept-Encoding': 'identity' });
+    assert.equal(plain.headers['content-encoding'], undefined);
+    assert.equal(plain.headers['content-length'], String(20 * 500));
     assert.equal((await call(p, 'GET', '/admin/static/../../etc/passwd')).status, 404);
     assert.equal((await call(p, 'GET', '/admin/static/missing.js')).status, 404);
   });
