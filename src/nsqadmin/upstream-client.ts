@@ -134,9 +134,20 @@ export class UpstreamClient {
     });
   }
 
+  /**
+   * Sends the request; an nsqd that requires TLS answers plain HTTP with 403 and its
+   * `https_port`, and the call is repeated once over HTTPS (upstream http_api.Client).
+   */
+  async #call(method: 'GET' | 'POST', url: string): Promise<UpstreamReply> {
+    const reply = await this.request({ method, url });
+    if (reply.status !== 403 || !url.startsWith('http:')) return reply;
+    const httpsUrl = httpsEndpoint(url, reply.body);
+    return httpsUrl === undefined ? reply : this.request({ method, url: httpsUrl });
+  }
+
   /** GET expecting 200 + JSON (the V1 unwrapped body). */
   async getJson<T>(url: string): Promise<T> {
-    const reply = await this.request({ method: 'GET', url });
+    const reply = await this.#call('GET', url);
     checkOk(reply);
     try {
       return JSON.parse(reply.body.toString('utf8')) as T;
@@ -147,7 +158,7 @@ export class UpstreamClient {
 
   /** POST without a body expecting 200 (the original's POSTV1 for admin actions). */
   async postV1(url: string): Promise<void> {
-    checkOk(await this.request({ method: 'POST', url }));
+    checkOk(await this.#call('POST', url));
   }
 
   /** Drops idle keep-alive sockets so the process can exit. */
@@ -161,4 +172,19 @@ function checkOk(reply: UpstreamReply): void {
   if (reply.status !== 200) {
     throw new UpstreamError(`got response ${reply.statusText} ${JSON.stringify(reply.body.toString('utf8'))}`, reply.status);
   }
+}
+
+/** The https URL a 403 `{"https_port": N}` points to, or undefined when the body has none. */
+export function httpsEndpoint(url: string, body: Buffer): string | undefined {
+  let port: unknown;
+  try {
+    port = (JSON.parse(body.toString('utf8')) as { https_port?: unknown }).https_port;
+  } catch {
+    return undefined;
+  }
+  if (typeof port !== 'number' || !Number.isInteger(port) || port <= 0) return undefined;
+  const u = new URL(url);
+  u.protocol = 'https:';
+  u.port = String(port);
+  return u.toString();
 }

@@ -5,7 +5,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import https from 'node:https';
 import * as net from 'node:net';
+import { testCerts, tlsFlags } from '../helpers/certs.js';
 import { startApp, startNsqd, startNsqlookupd } from '../helpers/daemons.js';
 import { call, eventually, getJson, nodeOf, postOk, sleep, startAdmin, startCluster } from './helpers.js';
 
@@ -109,6 +111,42 @@ describe('nsqd mode', () => {
       await b.stop();
       fs.rmSync(a.dataPath, { recursive: true, force: true });
       fs.rmSync(b.dataPath, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('TLS upstreams', () => {
+  /** One HTTPS request trusting the test CA; resolves to status and body. */
+  function httpsCall(port: number, method: string, path: string, ca: string, body?: string): Promise<{ status: number; body: string }> {
+    return new Promise((resolve, reject) => {
+      const req = https.request({ host: '127.0.0.1', port, method, path, ca: fs.readFileSync(ca), agent: false }, (res) => {
+        let text = '';
+        res.on('data', (d) => (text += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
+  it('an nsqd that requires TLS is read and acted on over the HTTPS port its 403 names', async () => {
+    const certs = testCerts();
+    const nsqd = await startNsqd([...tlsFlags(certs), '--tls-required=true']);
+    const admin = await startAdmin([`--nsqd-http-address=127.0.0.1:${nsqd.httpPort}`, `--http-client-tls-root-ca-file=${certs.caCert}`, '--chart-sample-interval=0']);
+    try {
+      assert.equal((await call(nsqd.httpPort, 'GET', '/stats?format=json')).status, 403, 'plain HTTP is refused');
+      assert.equal((await httpsCall(nsqd.httpsPort, 'POST', '/pub?topic=secure', certs.caCert, 'x')).status, 200);
+      const t = await getJson(admin.httpPort, '/api/topics/secure');
+      assert.equal(t.message, '');
+      assert.equal(t.message_count, 1);
+      const pause = await call(admin.httpPort, 'POST', '/api/topics/secure', '{"action":"pause"}');
+      assert.deepEqual([pause.status, pause.json()], [200, { message: '' }]);
+      const stats = JSON.parse((await httpsCall(nsqd.httpsPort, 'GET', '/stats?format=json&topic=secure', certs.caCert)).body);
+      assert.equal(stats.topics[0].paused, true);
+    } finally {
+      await admin.stop();
+      await nsqd.stop();
+      fs.rmSync(nsqd.dataPath, { recursive: true, force: true });
     }
   });
 });
