@@ -35,6 +35,9 @@ export class UpstreamError extends Error {
   }
 }
 
+/** A reused keep-alive socket was closed by the server before it answered. */
+class StaleSocketError extends Error {}
+
 /** Biggest upstream body read (a /stats with many clients is large, but not this large). */
 const MAX_BODY = 64 * 1024 * 1024;
 const ACCEPT_V1 = 'application/vnd.nsq; version=1.0';
@@ -74,8 +77,21 @@ export class UpstreamClient {
     this.#timeouts = t;
   }
 
-  /** Sends one request and reads the whole reply (any status). Rejects with UpstreamError. */
-  request(r: UpstreamRequest): Promise<UpstreamReply> {
+  /**
+   * Sends one request and reads the whole reply (any status). Rejects with UpstreamError.
+   * A kept-alive socket the server closed just as it was reused fails before anything was
+   * answered; that one case is sent again on a fresh connection.
+   */
+  async request(r: UpstreamRequest): Promise<UpstreamReply> {
+    try {
+      return await this.#requestOnce(r);
+    } catch (err) {
+      if (err instanceof StaleSocketError) return this.#requestOnce(r);
+      throw err;
+    }
+  }
+
+  #requestOnce(r: UpstreamRequest): Promise<UpstreamReply> {
     const what = `${goMethod(r.method)} ${JSON.stringify(r.url)}`;
     let url: URL;
     try {
@@ -101,17 +117,29 @@ export class UpstreamClient {
       const req = mod.request(url, { method: r.method, headers, agent: isHttps ? this.#httpsAgent : this.#httpAgent });
       const overall = setTimeout(() => fail('context deadline exceeded (Client.Timeout exceeded while awaiting headers)'), requestMs);
       let connectTimer: NodeJS.Timeout | undefined;
+      let reused = false;
+      let answered = false;
       req.on('socket', (s: Socket) => {
-        if (!s.connecting) return; // a reused keep-alive socket
+        if (!s.connecting) {
+          reused = true; // a kept-alive socket
+          return;
+        }
         connectTimer = setTimeout(() => fail(`dial tcp ${url.host}: i/o timeout`), connectMs);
         s.once('connect', () => clearTimeout(connectTimer));
       });
       req.on('error', (err: NodeJS.ErrnoException) => {
+        if (reused && !answered && !settled && (err.code === 'ECONNRESET' || err.code === 'EPIPE')) {
+          settled = true;
+          clearTimeout(overall);
+          reject(new StaleSocketError(err.message));
+          return;
+        }
         if (err.code === 'ECONNREFUSED') fail(`dial tcp ${url.host}: connect: connection refused`);
         else if (err.code === 'ENOTFOUND') fail(`dial tcp: lookup ${url.hostname}: no such host`);
         else fail(err.message);
       });
       req.on('response', (res) => {
+        answered = true;
         const chunks: Buffer[] = [];
         let size = 0;
         res.on('data', (c: Buffer) => {
