@@ -80,6 +80,11 @@ describe('topic aggregation', () => {
       'requeue_count', 'timeout_count', 'message_count', 'delivery_msg_count', 'global_msg_count', 'client_count', 'nodes', 'clients', 'paused', 'e2e_processing_latency',
     ]);
     assert.equal(agg.channels.find((x) => x.channel_name === 'd')!.depth, 3);
+    // Sums that make optional counters appear keep the original key order.
+    assert.deepEqual(Object.keys(JSON.parse(JSON.stringify(c))), [
+      'node', 'hostname', 'topic_name', 'channel_name', 'depth', 'memory_depth', 'backend_depth', 'in_flight_count', 'deferred_count',
+      'requeue_count', 'timeout_count', 'message_count', 'delivery_msg_count', 'global_msg_count', 'client_count', 'nodes', 'clients', 'paused', 'e2e_processing_latency',
+    ]);
   });
 
   it('clients get node, topology and a whole-second connected duration; channel order is by node then locality', () => {
