@@ -18,7 +18,7 @@ import type { Notifier } from './notify.js';
 import { NSQADMIN_VERSION, nsqadminConfigValue, type NsqadminOptions } from './options.js';
 import { httpAddressOf } from './producers.js';
 import type { ChartSampler } from './sampler.js';
-import { contentTypeOf, missingUiPage, renderIndex, type StaticUi, type UiConfig } from './static-ui.js';
+import { contentTypeOf, missingUiPage, renderIndex, sendBody, type StaticUi, type UiConfig } from './static-ui.js';
 import { seriesKey } from './timeseries.js';
 import { decodeJsonBody } from './json-body.js';
 
@@ -98,10 +98,7 @@ export function buildAdminRouter(ctx: AdminHttpContext): Router {
       chartIntervalMs: o.chartSampleInterval,
     };
     const html = tpl ? renderIndex(tpl.toString('utf8'), prefix, config) : missingUiPage(ctx.ui.dir);
-    c.res.setHeader('Content-Type', 'text/html; charset=utf-8');
-    c.res.setHeader('Content-Length', Buffer.byteLength(html));
-    c.res.writeHead(200);
-    c.res.end(html);
+    sendBody(c.req, c.res, Buffer.from(html), 'text/html; charset=utf-8');
     return RAW;
   };
   for (const p of ['/', '/topics', '/topics/:topic', '/topics/:topic/:channel', '/nodes', '/nodes/:node', '/counter', '/lookup']) {
@@ -113,13 +110,9 @@ export function buildAdminRouter(ctx: AdminHttpContext): Router {
       const rel = c.params.file.slice(1);
       const data = rel === 'index.html' ? undefined : ctx.ui.file(rel);
       if (!data) throw new HttpApiError(404, 'NOT_FOUND');
-      const ct = contentTypeOf(rel);
-      if (ct) c.res.setHeader('Content-Type', ct);
       // Vite names assets by content hash, so they never change under the same name.
       if (rel.startsWith('assets/')) c.res.setHeader('Cache-Control', 'public, max-age=31536000, immutable');
-      c.res.setHeader('Content-Length', data.length);
-      c.res.writeHead(200);
-      c.res.end(data);
+      sendBody(c.req, c.res, data, contentTypeOf(rel), () => ctx.ui.gzipped(rel, data));
       return RAW;
     },
     { encoder: 'plain' },

@@ -6,7 +6,9 @@
  */
 
 import * as fs from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as path from 'node:path';
+import * as zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 
 /** `dist/nsqadmin-ui/` next to the compiled server (dist/src/nsqadmin → dist/nsqadmin-ui). */
@@ -83,6 +85,16 @@ export class StaticUi {
     this.#cache = cache ? new Map() : undefined;
   }
 
+  #gzipCache = new Map<string, Buffer>();
+
+  /** The gzip form of a file read by file() (kept alongside it when caching). */
+  gzipped(rel: string, data: Buffer): Buffer {
+    if (!this.#cache) return zlib.gzipSync(data);
+    let gz = this.#gzipCache.get(rel);
+    if (!gz) this.#gzipCache.set(rel, (gz = zlib.gzipSync(data)));
+    return gz;
+  }
+
   /** The file at `rel` (relative, `/`-separated) or undefined when missing or outside the dir. */
   file(rel: string): Buffer | undefined {
     const full = path.resolve(this.dir, '.' + path.posix.normalize('/' + rel));
@@ -99,4 +111,38 @@ export class StaticUi {
       return undefined;
     }
   }
+}
+
+const COMPRESSIBLE = /^(text\/|application\/(json|javascript)|image\/svg)/;
+/** Below this a gzip header costs more than it saves. */
+const MIN_GZIP = 1024;
+
+/** True when Accept-Encoding lists gzip (or `*`) without `q=0`. */
+export function acceptsGzip(req: IncomingMessage): boolean {
+  for (const part of (req.headers['accept-encoding'] ?? '').split(',')) {
+    const [name, ...params] = part.split(';').map((x) => x.trim().toLowerCase());
+    if (name !== 'gzip' && name !== '*') continue;
+    const q = params.find((p) => p.startsWith('q='));
+    if (q === undefined || Number(q.slice(2)) > 0) return true;
+  }
+  return false;
+}
+
+/**
+ * Writes a 200 with `body`, gzip-compressed when the client accepts it and the type is text.
+ * `gzipped` returns the compressed body (lets callers cache it).
+ */
+export function sendBody(req: IncomingMessage, res: ServerResponse, body: Buffer, contentType: string | undefined, gzipped: () => Buffer = () => zlib.gzipSync(body)): void {
+  let out = body;
+  if (contentType) res.setHeader('Content-Type', contentType);
+  if (contentType !== undefined && COMPRESSIBLE.test(contentType) && body.length >= MIN_GZIP) {
+    res.setHeader('Vary', 'Accept-Encoding');
+    if (acceptsGzip(req)) {
+      out = gzipped();
+      res.setHeader('Content-Encoding', 'gzip');
+    }
+  }
+  res.setHeader('Content-Length', out.length);
+  res.writeHead(200);
+  res.end(req.method === 'HEAD' ? undefined : out);
 }

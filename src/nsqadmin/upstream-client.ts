@@ -35,6 +35,9 @@ export class UpstreamError extends Error {
   }
 }
 
+/** A reused keep-alive socket was closed by the server before it answered. */
+class StaleSocketError extends Error {}
+
 /** Biggest upstream body read (a /stats with many clients is large, but not this large). */
 const MAX_BODY = 64 * 1024 * 1024;
 const ACCEPT_V1 = 'application/vnd.nsq; version=1.0';
@@ -74,8 +77,21 @@ export class UpstreamClient {
     this.#timeouts = t;
   }
 
-  /** Sends one request and reads the whole reply (any status). Rejects with UpstreamError. */
-  request(r: UpstreamRequest): Promise<UpstreamReply> {
+  /**
+   * Sends one request and reads the whole reply (any status). Rejects with UpstreamError.
+   * A kept-alive socket the server closed just as it was reused fails before anything was
+   * answered; that one case is sent again on a fresh connection.
+   */
+  async request(r: UpstreamRequest): Promise<UpstreamReply> {
+    try {
+      return await this.#requestOnce(r);
+    } catch (err) {
+      if (err instanceof StaleSocketError) return this.#requestOnce(r);
+      throw err;
+    }
+  }
+
+  #requestOnce(r: UpstreamRequest): Promise<UpstreamReply> {
     const what = `${goMethod(r.method)} ${JSON.stringify(r.url)}`;
     let url: URL;
     try {
@@ -101,17 +117,29 @@ export class UpstreamClient {
       const req = mod.request(url, { method: r.method, headers, agent: isHttps ? this.#httpsAgent : this.#httpAgent });
       const overall = setTimeout(() => fail('context deadline exceeded (Client.Timeout exceeded while awaiting headers)'), requestMs);
       let connectTimer: NodeJS.Timeout | undefined;
+      let reused = false;
+      let answered = false;
       req.on('socket', (s: Socket) => {
-        if (!s.connecting) return; // a reused keep-alive socket
+        if (!s.connecting) {
+          reused = true; // a kept-alive socket
+          return;
+        }
         connectTimer = setTimeout(() => fail(`dial tcp ${url.host}: i/o timeout`), connectMs);
         s.once('connect', () => clearTimeout(connectTimer));
       });
       req.on('error', (err: NodeJS.ErrnoException) => {
+        if (reused && !answered && !settled && (err.code === 'ECONNRESET' || err.code === 'EPIPE')) {
+          settled = true;
+          clearTimeout(overall);
+          reject(new StaleSocketError(err.message));
+          return;
+        }
         if (err.code === 'ECONNREFUSED') fail(`dial tcp ${url.host}: connect: connection refused`);
         else if (err.code === 'ENOTFOUND') fail(`dial tcp: lookup ${url.hostname}: no such host`);
         else fail(err.message);
       });
       req.on('response', (res) => {
+        answered = true;
         const chunks: Buffer[] = [];
         let size = 0;
         res.on('data', (c: Buffer) => {
@@ -134,9 +162,20 @@ export class UpstreamClient {
     });
   }
 
+  /**
+   * Sends the request; an nsqd that requires TLS answers plain HTTP with 403 and its
+   * `https_port`, and the call is repeated once over HTTPS (upstream http_api.Client).
+   */
+  async #call(method: 'GET' | 'POST', url: string): Promise<UpstreamReply> {
+    const reply = await this.request({ method, url });
+    if (reply.status !== 403 || !url.startsWith('http:')) return reply;
+    const httpsUrl = httpsEndpoint(url, reply.body);
+    return httpsUrl === undefined ? reply : this.request({ method, url: httpsUrl });
+  }
+
   /** GET expecting 200 + JSON (the V1 unwrapped body). */
   async getJson<T>(url: string): Promise<T> {
-    const reply = await this.request({ method: 'GET', url });
+    const reply = await this.#call('GET', url);
     checkOk(reply);
     try {
       return JSON.parse(reply.body.toString('utf8')) as T;
@@ -147,7 +186,7 @@ export class UpstreamClient {
 
   /** POST without a body expecting 200 (the original's POSTV1 for admin actions). */
   async postV1(url: string): Promise<void> {
-    checkOk(await this.request({ method: 'POST', url }));
+    checkOk(await this.#call('POST', url));
   }
 
   /** Drops idle keep-alive sockets so the process can exit. */
@@ -161,4 +200,19 @@ function checkOk(reply: UpstreamReply): void {
   if (reply.status !== 200) {
     throw new UpstreamError(`got response ${reply.statusText} ${JSON.stringify(reply.body.toString('utf8'))}`, reply.status);
   }
+}
+
+/** The https URL a 403 `{"https_port": N}` points to, or undefined when the body has none. */
+export function httpsEndpoint(url: string, body: Buffer): string | undefined {
+  let port: unknown;
+  try {
+    port = (JSON.parse(body.toString('utf8')) as { https_port?: unknown }).https_port;
+  } catch {
+    return undefined;
+  }
+  if (typeof port !== 'number' || !Number.isInteger(port) || port <= 0) return undefined;
+  const u = new URL(url);
+  u.protocol = 'https:';
+  u.port = String(port);
+  return u.toString();
 }
