@@ -180,13 +180,13 @@ describe('nsqadmin UI in a real browser against a real cluster', { skip: browser
   });
 });
 
-describe('nsqadmin UI admin gating, under a --base-path', { skip: browserMissing() }, () => {
+describe('nsqadmin UI admin gating, under a --base-path, with chart sampling off', { skip: browserMissing() }, () => {
   let nsqd: Daemon;
   let admin: Daemon;
 
   before(async () => {
     nsqd = await startNsqd();
-    admin = await startApp('nsqadmin', ['--http-address=127.0.0.1:0', `--nsqd-http-address=127.0.0.1:${nsqd.httpPort}`, '--admin-user=alice', '--base-path=/admin'], { wait: ['HTTP'] });
+    admin = await startApp('nsqadmin', ['--http-address=127.0.0.1:0', `--nsqd-http-address=127.0.0.1:${nsqd.httpPort}`, '--admin-user=alice', '--base-path=/admin', '--chart-sample-interval=0'], { wait: ['HTTP'] });
     await nsqdPost(nsqd, '/topic/create?topic=gated');
   });
 
@@ -208,6 +208,7 @@ describe('nsqadmin UI admin gating, under a --base-path', { skip: browserMissing
         // In-app links keep the base path.
         assert.equal(await page.getByRole('link', { name: 'Nodes', exact: true }).getAttribute('href'), '/admin/nodes');
         assert.equal(await page.getByRole('button', { name: 'Pause Topic' }).count(), expectButtons ? 1 : 0);
+        assert.equal(await page.getByTestId('live-chart').count(), 0);
       } finally {
         await browser.close();
       }

@@ -13,11 +13,13 @@ export interface AdminConfig {
   statsdInterval: number;
   nsqlookupd: string[];
   chartIntervalMs: number;
+  /** False when nsqadmin runs with --chart-sample-interval=0 (no live-chart sampling). */
+  chartsEnabled: boolean;
 }
 
 declare global {
   interface Window {
-    NSQADMIN_CONFIG?: Partial<AdminConfig>;
+    NSQADMIN_CONFIG?: Partial<Omit<AdminConfig, 'chartsEnabled'>>;
   }
 }
 
@@ -35,7 +37,9 @@ function readConfig(): AdminConfig {
     useStatsdPrefixes: c.useStatsdPrefixes ?? true,
     statsdInterval: c.statsdInterval ?? 60,
     nsqlookupd: Array.isArray(c.nsqlookupd) ? c.nsqlookupd : [],
+    // Also the pages' refresh period; 2 s (nsqadmin's default sample interval) when charts are off.
     chartIntervalMs: c.chartIntervalMs && c.chartIntervalMs > 0 ? c.chartIntervalMs : 2000,
+    chartsEnabled: c.chartIntervalMs !== 0,
   };
 }
 

@@ -35,3 +35,8 @@ export function Link(props: { to: Route; class?: string; title?: string; childre
     </a>
   );
 }
+
+/** A page's breadcrumb trail. */
+export function Crumbs(props: { children: ComponentChildren }) {
+  return <nav class="crumbs">{props.children}</nav>;
+}

@@ -35,6 +35,10 @@ function chartOptions(width: number): uPlot.Options {
  * original's graphite sparklines, which need a statsd + graphite installation.
  */
 export function LiveChart(props: { topic?: string; channel?: string; title: string }) {
+  return config.chartsEnabled ? <PolledChart {...props} /> : null;
+}
+
+function PolledChart(props: { topic?: string; channel?: string; title: string }) {
   const { topic, channel } = props;
   const key = `${topic ?? '*'}/${channel ?? '*'}`;
   const { data, error } = usePoll(key, () => api.timeseries({ topic, channel }), config.chartIntervalMs);

@@ -1,4 +1,3 @@
-import type { ComponentChildren } from 'preact';
 import type { ChannelStats, E2ELatency, Percentile } from '../api/types.js';
 import { commafy, nanoToHuman, quantileLabel } from '../lib/format.js';
 import { Link } from '../navigation.js';
@@ -53,11 +52,6 @@ export function DepthSplit(props: { memory: number; backend: number }) {
 /** The small "paused" label next to a name. */
 export function PausedLabel(props: { paused: boolean }) {
   return props.paused ? <span class="label label-paused" data-testid="paused-label">paused</span> : null;
-}
-
-/** A page's breadcrumb trail. */
-export function Crumbs(props: { children: ComponentChildren }) {
-  return <nav class="crumbs">{props.children}</nav>;
 }
 
 /** Header cells of a channel queue's counters (upstream channel.hbs and topic.hbs). */

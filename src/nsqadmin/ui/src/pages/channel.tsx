@@ -4,11 +4,11 @@ import type { ChannelStats, ClientStats } from '../api/types.js';
 import { QueueActions, useConfirmedActions } from '../components/actions.js';
 import { PageAlerts } from '../components/alerts.js';
 import { LiveChart } from '../components/live-chart.js';
-import { Crumbs, E2ECells, E2EHeaders, PausedLabel, percentilesOf, QueueCells, QueueHeaders } from '../components/stats.js';
+import { E2ECells, E2EHeaders, PausedLabel, percentilesOf, QueueCells, QueueHeaders } from '../components/stats.js';
 import { config } from '../config.js';
 import { usePoll } from '../hooks/use-poll.js';
 import { clientHostPort, clientLocality, commafy, durationToHuman } from '../lib/format.js';
-import { Link, navigate } from '../navigation.js';
+import { Crumbs, Link, navigate } from '../navigation.js';
 
 /** One channel: actions, live chart, its queue on every nsqd and its clients (upstream channel.hbs). */
 export function ChannelPage(props: { topic: string; channel: string }) {

@@ -2,11 +2,11 @@ import { api } from '../api/client.js';
 import type { TopicStats } from '../api/types.js';
 import { useConfirmedActions } from '../components/actions.js';
 import { PageAlerts } from '../components/alerts.js';
-import { ChannelName, Crumbs, PausedLabel, QueueCells, QueueHeaders } from '../components/stats.js';
+import { ChannelName, PausedLabel, QueueCells, QueueHeaders } from '../components/stats.js';
 import { config } from '../config.js';
 import { usePoll } from '../hooks/use-poll.js';
 import { clientHostPort, commafy } from '../lib/format.js';
-import { Link } from '../navigation.js';
+import { Crumbs, Link } from '../navigation.js';
 
 /** One nsqd: totals, then every topic with its channels and their clients (upstream node.hbs). */
 export function NodePage(props: { node: string }) {

@@ -3,11 +3,11 @@ import type { TopicStats } from '../api/types.js';
 import { QueueActions, useConfirmedActions } from '../components/actions.js';
 import { PageAlerts } from '../components/alerts.js';
 import { LiveChart } from '../components/live-chart.js';
-import { ChannelName, Crumbs, DepthSplit, E2ECells, E2EHeaders, PausedLabel, percentilesOf, QueueCells, QueueHeaders } from '../components/stats.js';
+import { ChannelName, DepthSplit, E2ECells, E2EHeaders, PausedLabel, percentilesOf, QueueCells, QueueHeaders } from '../components/stats.js';
 import { config } from '../config.js';
 import { usePoll } from '../hooks/use-poll.js';
 import { commafy } from '../lib/format.js';
-import { Link, navigate } from '../navigation.js';
+import { Crumbs, Link, navigate } from '../navigation.js';
 
 /** One topic: actions, live chart, its queue on every nsqd, and its channels (upstream topic.hbs). */
 export function TopicPage(props: { topic: string }) {
