@@ -130,11 +130,14 @@ export class Nsqadmin {
     return this.#address?.port ?? 0;
   }
 
-  /** Stops sampling, closes the listener and its connections, and drops upstream sockets. */
+  /**
+   * Stops sampling, closes the listener and its connections, lets queued notifications finish,
+   * then drops upstream sockets (which also ends a sample still waiting on a slow nsqd).
+   */
   async close(): Promise<void> {
     if (this.#state === 'closed') return;
     this.#state = 'closed';
-    await this.#sampler?.stop();
+    const sampling = this.#sampler?.stop();
     const server = this.#server;
     if (server) {
       await new Promise<void>((resolve) => {
@@ -144,5 +147,6 @@ export class Nsqadmin {
     }
     await this.#notifier?.drain();
     this.#client?.close();
+    await sampling;
   }
 }
