@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
+import { acceptsGzip, compressible } from './gzip-response.js';
 import { fileURLToPath } from 'node:url';
 
 /** `dist/nsqadmin-ui/` next to the compiled server (dist/src/nsqadmin → dist/nsqadmin-ui). */
@@ -113,21 +114,6 @@ export class StaticUi {
   }
 }
 
-const COMPRESSIBLE = /^(text\/|application\/(json|javascript)|image\/svg)/;
-/** Below this a gzip header costs more than it saves. */
-const MIN_GZIP = 1024;
-
-/** True when Accept-Encoding lists gzip (or `*`) without `q=0`. */
-export function acceptsGzip(req: IncomingMessage): boolean {
-  for (const part of (req.headers['accept-encoding'] ?? '').split(',')) {
-    const [name, ...params] = part.split(';').map((x) => x.trim().toLowerCase());
-    if (name !== 'gzip' && name !== '*') continue;
-    const q = params.find((p) => p.startsWith('q='));
-    if (q === undefined || Number(q.slice(2)) > 0) return true;
-  }
-  return false;
-}
-
 /**
  * Writes a 200 with `body`, gzip-compressed when the client accepts it and the type is text.
  * `gzipped` returns the compressed body (lets callers cache it).
@@ -135,7 +121,7 @@ export function acceptsGzip(req: IncomingMessage): boolean {
 export function sendBody(req: IncomingMessage, res: ServerResponse, body: Buffer, contentType: string | undefined, gzipped: () => Buffer = () => zlib.gzipSync(body)): void {
   let out = body;
   if (contentType) res.setHeader('Content-Type', contentType);
-  if (contentType !== undefined && COMPRESSIBLE.test(contentType) && body.length >= MIN_GZIP) {
+  if (compressible(contentType, body.length)) {
     res.setHeader('Vary', 'Accept-Encoding');
     if (acceptsGzip(req)) {
       out = gzipped();
