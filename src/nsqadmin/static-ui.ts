@@ -59,10 +59,20 @@ function scriptJson(v: unknown): string {
   return JSON.stringify(v).replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
 }
 
+const STATIC_REF = /(["'`(])\/static\//g;
+
+/**
+ * Points `/static/` references (Vite's `base`) at `{base-path}/static/`: in index.html, and in
+ * CSS and JS files, where asset URLs and lazily loaded chunks carry the same absolute prefix.
+ */
+export function rebaseStatic(text: string, basePrefix: string): string {
+  return basePrefix === '' ? text : text.replace(STATIC_REF, `$1${basePrefix}/static/`);
+}
+
 /** index.html with the base path and config filled in. */
 export function renderIndex(template: string, basePrefix: string, config: UiConfig): string {
   const script = `<script>window.NSQADMIN_CONFIG = ${scriptJson(config)}</script>`;
-  return template.replace(/(["'(])\/static\//g, `$1${basePrefix}/static/`).replace('<!--NSQADMIN_CONFIG-->', script);
+  return rebaseStatic(template, basePrefix).replace('<!--NSQADMIN_CONFIG-->', script);
 }
 
 /** The page served when the bundle has not been built. */
@@ -94,6 +104,18 @@ export class StaticUi {
     let gz = this.#gzipCache.get(rel);
     if (!gz) this.#gzipCache.set(rel, (gz = zlib.gzipSync(data)));
     return gz;
+  }
+
+  /** A bundle file as served under `basePrefix`: CSS and JS with their `/static/` references rebased. */
+  served(rel: string, basePrefix: string): Buffer | undefined {
+    const data = this.file(rel);
+    if (!data || basePrefix === '' || !/\.(css|js|mjs)$/i.test(rel)) return data;
+    const key = `rebased:${rel}`;
+    const cached = this.#cache?.get(key);
+    if (cached) return cached;
+    const out = Buffer.from(rebaseStatic(data.toString('utf8'), basePrefix));
+    this.#cache?.set(key, out);
+    return out;
   }
 
   /** The file at `rel` (relative, `/`-separated) or undefined when missing or outside the dir. */
