@@ -108,7 +108,7 @@ export function buildAdminRouter(ctx: AdminHttpContext): Router {
     at('/static/*file'),
     (c) => {
       const rel = c.params.file.slice(1);
-      const data = rel === 'index.html' ? undefined : ctx.ui.file(rel);
+      const data = rel === 'index.html' ? undefined : ctx.ui.served(rel, prefix);
       if (!data) throw new HttpApiError(404, 'NOT_FOUND');
       // Vite names assets by content hash, so they never change under the same name.
       if (rel.startsWith('assets/')) c.res.setHeader('Cache-Control', 'public, max-age=31536000, immutable');

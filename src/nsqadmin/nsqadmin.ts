@@ -10,6 +10,7 @@ import http from 'node:http';
 import type net from 'node:net';
 import { Logger } from '../lib/logger.js';
 import { ClusterInfo } from './cluster-info.js';
+import { GzipServerResponse } from './gzip-response.js';
 import { buildAdminRouter } from './http-api.js';
 import { Notifier } from './notify.js';
 import { VERSION_STRING, viaHostname, type NsqadminOptions } from './options.js';
@@ -58,7 +59,7 @@ export class Nsqadmin {
   #client: UpstreamClient | undefined;
   #sampler: ChartSampler | undefined;
   #notifier: Notifier | undefined;
-  #server: http.Server | undefined;
+  #server: http.Server<typeof http.IncomingMessage, typeof GzipServerResponse> | undefined;
   #address: net.AddressInfo | undefined;
   #state: 'new' | 'running' | 'closed' = 'new';
 
@@ -103,7 +104,7 @@ export class Nsqadmin {
       sampler,
       ui: new StaticUi(uiDir, o.devStaticDir === ''),
     });
-    const server = http.createServer((req, res) => router.handle(req, res));
+    const server = http.createServer({ ServerResponse: GzipServerResponse }, (req, res) => router.handle(req, res));
     this.#server = server;
     const { host, port } = splitHostPort(o.httpAddress);
     try {

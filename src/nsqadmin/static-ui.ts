@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
+import { acceptsGzip, compressible } from './gzip-response.js';
 import { fileURLToPath } from 'node:url';
 
 /** `dist/nsqadmin-ui/` next to the compiled server (dist/src/nsqadmin → dist/nsqadmin-ui). */
@@ -58,10 +59,20 @@ function scriptJson(v: unknown): string {
   return JSON.stringify(v).replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
 }
 
+const STATIC_REF = /(["'`(])\/static\//g;
+
+/**
+ * Points `/static/` references (Vite's `base`) at `{base-path}/static/`: in index.html, and in
+ * CSS and JS files, where asset URLs and lazily loaded chunks carry the same absolute prefix.
+ */
+export function rebaseStatic(text: string, basePrefix: string): string {
+  return basePrefix === '' ? text : text.replace(STATIC_REF, `$1${basePrefix}/static/`);
+}
+
 /** index.html with the base path and config filled in. */
 export function renderIndex(template: string, basePrefix: string, config: UiConfig): string {
   const script = `<script>window.NSQADMIN_CONFIG = ${scriptJson(config)}</script>`;
-  return template.replace(/(["'(])\/static\//g, `$1${basePrefix}/static/`).replace('<!--NSQADMIN_CONFIG-->', script);
+  return rebaseStatic(template, basePrefix).replace('<!--NSQADMIN_CONFIG-->', script);
 }
 
 /** The page served when the bundle has not been built. */
@@ -95,6 +106,18 @@ export class StaticUi {
     return gz;
   }
 
+  /** A bundle file as served under `basePrefix`: CSS and JS with their `/static/` references rebased. */
+  served(rel: string, basePrefix: string): Buffer | undefined {
+    const data = this.file(rel);
+    if (!data || basePrefix === '' || !/\.(css|js|mjs)$/i.test(rel)) return data;
+    const key = `rebased:${rel}`;
+    const cached = this.#cache?.get(key);
+    if (cached) return cached;
+    const out = Buffer.from(rebaseStatic(data.toString('utf8'), basePrefix));
+    this.#cache?.set(key, out);
+    return out;
+  }
+
   /** The file at `rel` (relative, `/`-separated) or undefined when missing or outside the dir. */
   file(rel: string): Buffer | undefined {
     const full = path.resolve(this.dir, '.' + path.posix.normalize('/' + rel));
@@ -113,21 +136,6 @@ export class StaticUi {
   }
 }
 
-const COMPRESSIBLE = /^(text\/|application\/(json|javascript)|image\/svg)/;
-/** Below this a gzip header costs more than it saves. */
-const MIN_GZIP = 1024;
-
-/** True when Accept-Encoding lists gzip (or `*`) without `q=0`. */
-export function acceptsGzip(req: IncomingMessage): boolean {
-  for (const part of (req.headers['accept-encoding'] ?? '').split(',')) {
-    const [name, ...params] = part.split(';').map((x) => x.trim().toLowerCase());
-    if (name !== 'gzip' && name !== '*') continue;
-    const q = params.find((p) => p.startsWith('q='));
-    if (q === undefined || Number(q.slice(2)) > 0) return true;
-  }
-  return false;
-}
-
 /**
  * Writes a 200 with `body`, gzip-compressed when the client accepts it and the type is text.
  * `gzipped` returns the compressed body (lets callers cache it).
@@ -135,7 +143,7 @@ export function acceptsGzip(req: IncomingMessage): boolean {
 export function sendBody(req: IncomingMessage, res: ServerResponse, body: Buffer, contentType: string | undefined, gzipped: () => Buffer = () => zlib.gzipSync(body)): void {
   let out = body;
   if (contentType) res.setHeader('Content-Type', contentType);
-  if (contentType !== undefined && COMPRESSIBLE.test(contentType) && body.length >= MIN_GZIP) {
+  if (compressible(contentType, body.length)) {
     res.setHeader('Vary', 'Accept-Encoding');
     if (acceptsGzip(req)) {
       out = gzipped();

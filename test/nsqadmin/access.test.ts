@@ -31,7 +31,7 @@ before(async () => {
   uiDir = tempDir('tsnsq-admin-ui-');
   fs.mkdirSync(path.join(uiDir, 'assets'));
   fs.writeFileSync(path.join(uiDir, 'index.html'), '<html><head><!--NSQADMIN_CONFIG--><script type="module" src="/static/assets/app.js"></script></head></html>');
-  fs.writeFileSync(path.join(uiDir, 'assets', 'app.js'), 'console.log(1)');
+  fs.writeFileSync(path.join(uiDir, 'assets', 'app.js'), 'import("/static/assets/lazy.js")');
   fs.writeFileSync(path.join(uiDir, 'assets', 'big.css'), 'body { color: red }\n'.repeat(500));
   c = await startCluster(1, [
     '--base-path=admin/',
@@ -60,7 +60,7 @@ describe('base path', () => {
     assert.deepEqual(t.json().message, '');
     const asset = await call(p, 'GET', '/admin/static/assets/app.js');
     assert.equal(asset.status, 200);
-    assert.equal(asset.body, 'console.log(1)');
+    assert.equal(asset.body, 'import("/admin/static/assets/lazy.js")', 'chunk URLs follow the base path');
     assert.match(asset.headers['content-type'], /javascript/);
     const big = await call(p, 'GET', '/admin/static/assets/big.css', undefined, { 'Accept-Encoding': 'gzip' });
     assert.equal(big.headers['content-encoding'], 'gzip');

@@ -77,6 +77,14 @@ describe('reads', () => {
     assert.equal(r.channels[0].nodes.length, 2);
     assert.deepEqual(Object.keys(r), ['node', 'hostname', 'topic_name', 'depth', 'memory_depth', 'backend_depth', 'message_count', 'delivery_msg_count', 'nodes', 'channels', 'paused', 'e2e_processing_latency', 'message']);
     assert.equal(r.e2e_processing_latency.host, '*');
+    // The whole server answers gzip when asked, like the original's gzip handler.
+    const gz = await call(port, 'GET', '/api/topics/agg', undefined, { 'Accept-Encoding': 'gzip' });
+    assert.equal(gz.headers['content-encoding'], 'gzip');
+    assert.equal(gz.headers['x-nsq-content-type'], 'nsq; version=1.0');
+    assert.equal(gz.json().message_count, 5);
+    const plain = await call(port, 'GET', '/api/topics/agg', undefined, { 'Accept-Encoding': 'identity' });
+    assert.equal(plain.headers['content-encoding'], undefined);
+    assert.equal(Number(plain.headers['content-length']), Buffer.byteLength(plain.body));
   });
 
   it('/api/topics/:topic/:channel lists the clients of every node', async () => {
