@@ -1,6 +1,6 @@
 /**
- * `npm start` (src/apps/cluster.ts): nsqd and nsqlookupd in one process on the fixed ports
- * 4150/4151/4160/4161. Skipped when any of them is taken.
+ * `npm start` (src/apps/cluster.ts): nsqd, nsqlookupd and nsqadmin in one process on the fixed
+ * ports 4150/4151/4160/4161/4171. Skipped when any of them is taken.
  */
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,7 +14,7 @@ import { getJson, lookupPorts, postOk } from './helpers.js';
 import { eventually } from '../helpers/wait.js';
 
 const CLUSTER_APP = fileURLToPath(new URL('../../src/apps/cluster.js', import.meta.url));
-const FIXED_PORTS = [4150, 4151, 4160, 4161];
+const FIXED_PORTS = [4150, 4151, 4160, 4161, 4171];
 
 function portFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -43,17 +43,21 @@ it('npm start runs a local cluster on the default ports and stops cleanly on SIG
   try {
     await eventually(() => {
       assert.equal(child.exitCode, null, `exited early: ${stderr}`);
-      assert.match(stdout, /\n.*\n/);
+      assert.match(stdout, /\n.*\n.*\n/);
     }, 10000);
-    const [nsqdLine, lookupdLine] = stdout.split('\n');
+    const [nsqdLine, lookupdLine, adminLine] = stdout.split('\n');
     const dataDir = path.join(fs.realpathSync(cwd), 'nsqdata', 'nsqd');
     assert.equal(nsqdLine, `nsqd        tcp://127.0.0.1:4150  http://127.0.0.1:4151  (data: ${dataDir})`);
     assert.equal(lookupdLine, 'nsqlookupd  tcp://127.0.0.1:4160  http://127.0.0.1:4161');
+    assert.equal(adminLine, 'nsqadmin    http://127.0.0.1:4171/');
 
     await postOk(4151, '/pub?topic=npm_start', 'hello');
     await eventually(async () => assert.deepEqual(await lookupPorts(4161, 'npm_start'), [4150]));
     const nodes = (await getJson(4161, '/nodes')).producers as Array<{ tcp_port: number; http_port: number }>;
     assert.deepEqual(nodes.map((n) => [n.tcp_port, n.http_port]), [[4150, 4151]]);
+    // nsqadmin sees the same cluster through the lookupd.
+    const admin = await getJson(4171, '/api/topics');
+    assert.deepEqual(admin, { topics: ['npm_start'], message: '' });
   } finally {
     child.kill('SIGINT');
   }
