@@ -9,7 +9,10 @@ import { tlsHandshake, wrapTls, type TlsClientAuthPolicy } from './client-tls.js
 import { scheduleFlush, type Flushable } from './flush-scheduler.js';
 
 /** Bytes queued in the socket beyond which a consumer stops receiving messages until 'drain'. */
-export const MAX_PENDING_WRITE = 1024 * 1024;
+const MAX_PENDING_WRITE = 1024 * 1024;
+
+/** Buffer for answers and heartbeats (bytes): frames beyond it are written on their own. */
+const ANSWER_BUFFER_SIZE = 1024;
 
 /** Why input is paused: the bits of ClientTransport's pause mask. */
 export const PAUSE_BUSY = 1;
@@ -250,41 +253,48 @@ export class ClientTransport implements Flushable {
     return false;
   }
 
+  /**
+   * The output buffer with room for `size` more bytes, or null when they must be written on
+   * their own (the buffer is then empty). Deliveries (`full`) get a buffer of the negotiated
+   * output_buffer_size; answers and heartbeats a small one, so an idle or publishing connection
+   * does not keep 16 KiB for its OKs. A small buffer is flushed before deliveries take over.
+   */
+  #bufferFor(size: number, full: boolean): Buffer | null {
+    let out = this.#out;
+    if (out !== null && (this.#outLen + size > out.length || (full && out.length < this.#bufferSize))) {
+      this.flush();
+      if (full && this.#out !== null && this.#out.length < this.#bufferSize) this.#out = null;
+      out = this.#out;
+    }
+    const cap = out?.length ?? (full ? this.#bufferSize : Math.min(this.#bufferSize, ANSWER_BUFFER_SIZE));
+    if (size > cap) return null;
+    if (out === null) out = this.#out = Buffer.allocUnsafe(cap);
+    return out;
+  }
+
   /** Appends a frame to the output buffer (written directly when larger than the buffer). */
   append(frame: Buffer): void {
     if (this.#shut) return;
-    const cap = this.#bufferSize;
-    if (this.#outLen + frame.length > cap) this.flush();
-    if (frame.length > cap) {
+    const out = this.#bufferFor(frame.length, false);
+    if (out === null) {
       this.#write(frame);
       return;
     }
-    if (this.#out === null) this.#out = Buffer.allocUnsafe(cap);
-    frame.copy(this.#out, this.#outLen);
+    frame.copy(out, this.#outLen);
     this.#outLen += frame.length;
   }
 
   /** Appends a message frame (type 2), encoded straight into the output buffer. */
   appendMessage(m: Message): void {
     const size = 8 + MESSAGE_HEADER_SIZE + m.body.length;
-    const cap = this.#bufferSize;
-    let buf: Buffer;
-    let off: number;
-    if (size > cap) {
-      this.flush();
-      buf = Buffer.allocUnsafe(size);
-      off = 0;
-    } else {
-      if (this.#outLen + size > cap) this.flush();
-      if (this.#out === null) this.#out = Buffer.allocUnsafe(cap);
-      buf = this.#out;
-      off = this.#outLen;
-    }
+    let buf = this.#bufferFor(size, true);
+    const off = buf === null ? 0 : this.#outLen;
+    buf ??= Buffer.allocUnsafe(size);
     buf.writeInt32BE(size - 4, off);
     buf.writeInt32BE(FRAME_TYPE_MESSAGE, off + 4);
     m.writeTo(buf, off + 8);
-    if (size > cap) this.#write(buf);
-    else this.#outLen += size;
+    if (buf === this.#out) this.#outLen += size;
+    else this.#write(buf);
   }
 
   /** Flushes at the end of this event-loop turn, with the other connections' output. */

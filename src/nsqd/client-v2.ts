@@ -9,6 +9,7 @@ import type { Channel } from './channel.js';
 import { ClientHeartbeat } from './client-heartbeat.js';
 import { ClientTransport, PAUSE_BUSY, type TransportSink } from './client-transport.js';
 import type { Consumer } from './context.js';
+import { RefillWindow } from './refill-window.js';
 import type { IdentifySettings, Negotiated } from './identify.js';
 import { STATE_NUMBER, TRANSITIONS, type ClientHost, type CommandHandler, type Reply, type SessionState } from './command-handler.js';
 
@@ -32,6 +33,9 @@ export class ClientV2 implements Consumer {
   readonly #heartbeat: ClientHeartbeat;
   readonly #parser: CommandParser;
   #state: SessionState = 'init';
+  readonly #refill = new RefillWindow(() => {
+    if (this.channel !== null && this.#state === 'subscribed') this.channel.pump();
+  });
   #input: InputState = 'reading';
 
   clientId: string;
@@ -366,20 +370,27 @@ export class ClientV2 implements Consumer {
   // ---- Consumer -------------------------------------------------------------------------
 
   isReady(): boolean {
-    return this.#state === 'subscribed' && this.inFlight < this.rdy && this.#transport.canDeliver();
+    if (this.#state !== 'subscribed') return false;
+    const free = this.rdy - this.inFlight;
+    if (free <= 0) {
+      this.#refill.saturated();
+      return false;
+    }
+    return this.#refill.mayRefill(free, this.rdy) && this.#transport.canDeliver();
   }
 
   deliver(m: Message): void {
     this.#transport.appendMessage(m);
     this.inFlight++;
     this.messageCount++;
-    if (this.inFlight >= this.rdy) this.#transport.flush();
-    else this.#transport.flushSoon();
+    // Always at the end of the turn, even when RDY is used up: a consumer FINishing one message
+    // per write would otherwise get one write per delivery back.
+    this.#transport.flushSoon();
   }
 
   inFlightReleased(count: number): void {
     this.inFlight = Math.max(0, this.inFlight - count);
-    if (this.channel !== null) this.channel.pump();
+    if (this.channel !== null) this.channel.pumpSoon();
   }
 
   closeForChannel(): void {
@@ -435,6 +446,7 @@ export class ClientV2 implements Consumer {
   #released(): void {
     this.#transport.shut();
     this.#heartbeat.stop();
+    this.#refill.stop();
     if (this.#transport.magic === 'V2') {
       const log = this.#host.logger;
       log.info(`PROTOCOL(V2): [${this.remoteAddress}] exiting ioloop`);
