@@ -1,5 +1,12 @@
 import * as net from 'node:net';
-import { FrameDecoder, FRAME_TYPE_ERROR, FRAME_TYPE_MESSAGE, FRAME_TYPE_RESPONSE } from '../src/protocol/frame.js';
+import { FRAME_TYPE_ERROR, FRAME_TYPE_MESSAGE, FRAME_TYPE_RESPONSE } from '../src/protocol/frame.js';
+
+/**
+ * How a bench consumer answers deliveries. `each`: one FIN written per message as it is
+ * handled, as bench_reader, go-nsq and nsqjs do (the server sees many small reads). `corked`:
+ * the FINs for one received chunk go out in one write.
+ */
+export type FinMode = 'each' | 'corked';
 
 /**
  * A minimal, allocation-light V2 connection for the benchmarks: MPUB with a reused batch
@@ -7,29 +14,43 @@ import { FrameDecoder, FRAME_TYPE_ERROR, FRAME_TYPE_MESSAGE, FRAME_TYPE_RESPONSE
  */
 export class BenchConn {
   readonly sock: net.Socket;
-  readonly #decoder = new FrameDecoder();
   #waiters: Array<(err: Error | null) => void> = [];
-  onMessage: ((id: Buffer, body: Buffer) => void) | null = null;
+  #cork = false;
+  /** The unread tail of the previous chunk (a partial frame). */
+  #rest: Buffer | null = null;
+  /** A message frame: its id at `buf[off + 10, off + 26)`, its body from `off + 26` to `end`. */
+  onMessage: ((buf: Buffer, off: number, end: number) => void) | null = null;
 
   private constructor(sock: net.Socket) {
     this.sock = sock;
     sock.setNoDelay(true);
-    sock.on('data', (chunk: Buffer) => {
-      // FINs written while handling one chunk go out in one write.
-      sock.cork();
-      for (const f of this.#decoder.push(chunk)) {
-        if (f.type === FRAME_TYPE_MESSAGE) {
-          this.onMessage?.(f.data.subarray(10, 26), f.data.subarray(26));
-        } else if (f.type === FRAME_TYPE_RESPONSE) {
-          if (f.data.length === 11 && f.data.toString() === '_heartbeat_') sock.write('NOP\n');
-          else this.#waiters.shift()?.(null);
-        } else if (f.type === FRAME_TYPE_ERROR) {
-          this.#waiters.shift()?.(new Error(f.data.toString()));
-        }
-      }
-      sock.uncork();
-    });
+    sock.on('data', this.#onData);
   }
+
+  // Frames are decoded in place (no frame objects or views per message): the client's own cost
+  // is kept low so that the numbers measure the server.
+  #onData = (chunk: Buffer): void => {
+    const buf = this.#rest === null ? chunk : Buffer.concat([this.#rest, chunk]);
+    this.#rest = null;
+    if (this.#cork) this.sock.cork();
+    let off = 0;
+    while (buf.length - off >= 8) {
+      const end = off + 4 + buf.readInt32BE(off);
+      if (end > buf.length) break;
+      const type = buf.readInt32BE(off + 4);
+      if (type === FRAME_TYPE_MESSAGE) {
+        this.onMessage?.(buf, off + 8, end);
+      } else if (type === FRAME_TYPE_RESPONSE) {
+        if (end - off === 19 && buf.toString('latin1', off + 8, end) === '_heartbeat_') this.sock.write('NOP\n');
+        else this.#waiters.shift()?.(null);
+      } else if (type === FRAME_TYPE_ERROR) {
+        this.#waiters.shift()?.(new Error(buf.toString('latin1', off + 8, end)));
+      }
+      off = end;
+    }
+    if (off < buf.length) this.#rest = buf.subarray(off);
+    if (this.#cork) this.sock.uncork();
+  };
 
   static connect(port: number, host = '127.0.0.1'): Promise<BenchConn> {
     return new Promise((resolve, reject) => {
@@ -45,18 +66,38 @@ export class BenchConn {
     return new Promise((resolve, reject) => this.#waiters.push((err) => (err ? reject(err) : resolve())));
   }
 
-  /** Sends a pre-encoded MPUB command and waits for its OK. */
+  /** Sends a pre-encoded command that is answered (PUB, MPUB) and waits for its OK. */
   send(cmd: Buffer): Promise<void> {
     const p = this.#expect();
     this.sock.write(cmd);
     return p;
   }
 
-  async subscribe(topic: string, channel: string, rdy: number): Promise<void> {
+  /**
+   * Subscribes and consumes as go-nsq does: RDY `rdy` at start, re-sent when the count left
+   * from the last RDY falls below a quarter (go-nsq consumer.go maybeUpdateRDY), each message
+   * FINished per `fin`. `onBody` sees every body before its FIN.
+   */
+  async consume(topic: string, channel: string, rdy: number, fin: FinMode, onBody: (buf: Buffer, bodyOff: number) => void): Promise<void> {
     const p = this.#expect();
     this.sock.write(`SUB ${topic} ${channel}\n`);
     await p;
-    this.sock.write(`RDY ${rdy}\n`);
+    this.#cork = fin === 'corked';
+    const rdyCmd = Buffer.from(`RDY ${rdy}\n`);
+    let remain = rdy;
+    this.onMessage = (buf, off) => {
+      onBody(buf, off + 26);
+      const cmd = Buffer.allocUnsafe(21);
+      cmd.write('FIN ', 0, 'latin1');
+      buf.copy(cmd, 4, off + 10, off + 26);
+      cmd[20] = 10;
+      this.sock.write(cmd);
+      if (--remain <= 1 || remain < rdy / 4) {
+        this.sock.write(rdyCmd);
+        remain = rdy;
+      }
+    };
+    this.sock.write(rdyCmd);
   }
 
   close(): void {

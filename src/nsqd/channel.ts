@@ -47,6 +47,7 @@ export class Channel {
   readonly #byId = new Map<number, Consumer>();
   #rr = 0;
   #pumping = false;
+  #pumpScheduled = false;
   #diskTurn = false;
   // Topology-aware consumption: the original's unbuffered zone / region hand-off queues exist
   // only when the experiment is on and the node has that zone / region.
@@ -196,10 +197,10 @@ export class Channel {
     m.clientId = c.id;
     m.deliveryTs = now;
     m.priority = now + c.msgTimeoutMs;
-    if (!this.#inFlight.has(m.id)) {
-      this.#inFlight.set(m.id, m);
-      this.#inFlightHeap.push(m);
-    }
+    // Only queued messages are delivered, and none of them is in flight (FIN, REQ and timeouts
+    // take a message out first), so no lookup is needed.
+    this.#inFlight.set(m.id, m);
+    this.#inFlightHeap.push(m);
     c.deliver(m);
   }
 
@@ -267,6 +268,21 @@ export class Channel {
       this.#pumping = false;
     }
   }
+
+  /**
+   * A pump at the end of this event-loop turn: the slots freed by all the FINs read in one turn
+   * are refilled together, into one write per connection, rather than one delivery per FIN.
+   */
+  pumpSoon(): void {
+    if (this.#pumpScheduled) return;
+    this.#pumpScheduled = true;
+    setImmediate(this.#scheduledPump);
+  }
+
+  readonly #scheduledPump = (): void => {
+    this.#pumpScheduled = false;
+    this.pump();
+  };
 
   /** Counts a memory-queue delivery to `c` by its locality (global unless the experiment made it local). */
   #countMemoryDelivery(c: Consumer): void {

@@ -1,25 +1,29 @@
-import { isAllowed, isExpired, queryAuth } from '../auth/auth.js';
 import { goJson } from '../http/respond.js';
 import { byteString, ProtocolError } from '../protocol/errors.js';
 import { encodeResponse, FRAME_CLOSE_WAIT, FRAME_OK } from '../protocol/frame.js';
 import { nowTimestamp, MESSAGE_ID_LENGTH } from '../protocol/message.js';
 import { goQuoteBytes, isValidChannelName, isValidTopicName } from '../protocol/names.js';
 import type { InFlightResult } from './channel.js';
-import { ClientV2, STATE_CLOSING, STATE_INIT, STATE_SUBSCRIBED, type CommandHandler } from './client-v2.js';
+import { refreshAuth } from './auth-gate.js';
+import type { ClientV2 } from './client-v2.js';
+import type { CommandHandler, Reply, SessionState } from './command-handler.js';
 import { applyIdentify, decodeIdentify, identifyResponse, negotiate } from './identify.js';
 import { EXPERIMENT_TOPOLOGY_AWARE_CONSUMPTION } from './options.js';
 import { PutError, type Topic } from './topic.js';
 
 /**
- * The protocol V2 command table (tcp-protocol.md §7): one handler per command. Each check sits
- * in the original's order next to the rule it enforces; errors are thrown as ProtocolError and
- * answered (and the connection closed when fatal) by ClientV2.
+ * The protocol V2 command table (tcp-protocol.md §7): one handler per command, each declaring
+ * its preconditions (states, TLS exemption, AUTH gate) for ClientV2 to enforce in the original's
+ * order (tcp-protocol.md §5); the remaining checks sit in the handler next to the rule they
+ * enforce. Errors are thrown as ProtocolError and answered (and the connection closed when fatal)
+ * by ClientV2.
  */
-const invalid = (text: string) => new ProtocolError('E_INVALID', text);
+const INIT: readonly SessionState[] = ['init'];
+const SUBSCRIBED: readonly SessionState[] = ['subscribed'];
+/** FIN/REQ/TOUCH keep working after CLS until the client closes. */
+const SUBSCRIBED_OR_CLOSING: readonly SessionState[] = ['subscribed', 'closing'];
 
-function requireState(c: ClientV2, cmd: string, ...states: number[]): void {
-  if (!states.includes(c.state)) throw invalid(`cannot ${cmd} in current state`);
-}
+const invalid = (text: string) => new ProtocolError('E_INVALID', text);
 
 /**
  * The original's ByteToBase10: unsigned decimal digits only, empty parses as 0, accumulated in a
@@ -46,47 +50,6 @@ function durationMs(n: number | bigint): number {
 function checkMessageId(id: string): void {
   // Params are latin1 strings (one char per wire byte), so length is the byte count.
   if (id.length !== MESSAGE_ID_LENGTH) throw invalid('invalid message ID');
-}
-
-/** AUTH gate for SUB/PUB/MPUB/DPUB (tcp-protocol.md §11.3). Async only when the TTL expired. */
-function checkAuth(c: ClientV2, cmd: string, topic: string, channel: string): void | Promise<void> {
-  if (!c.host.authEnabled()) return;
-  if (c.auth === null || c.auth.authorizations.length === 0) {
-    throw new ProtocolError('E_AUTH_FIRST', `AUTH required before ${cmd}`);
-  }
-  const decide = () => {
-    if (!isAllowed(c.auth!, topic, channel)) {
-      throw new ProtocolError('E_UNAUTHORIZED', `AUTH failed for ${cmd} on ${goQuoteBytes(topic)} ${goQuoteBytes(channel)}`);
-    }
-  };
-  if (!isExpired(c.auth, Date.now())) return decide();
-  return refreshAuth(c).then(decide);
-}
-
-async function refreshAuth(c: ClientV2): Promise<void> {
-  const o = c.host.options;
-  try {
-    c.auth = await queryAuth({
-      addresses: o.authHttpAddresses,
-      method: o.authHttpRequestMethod,
-      remoteIp: c.remoteIp,
-      tls: c.tls,
-      secret: c.authSecret,
-      commonName: c.peerCommonName(),
-      ca: c.host.tlsRootCa?.(),
-      connectTimeoutMs: o.httpClientConnectTimeout,
-      requestTimeoutMs: o.httpClientRequestTimeout,
-    });
-  } catch (err) {
-    c.host.logger.warn(`PROTOCOL(V2): [${c.remoteAddress}] auth failed - ${(err as Error).message}`);
-    throw new ProtocolError('E_AUTH_FAILED', 'AUTH failed');
-  }
-}
-
-type Reply = Buffer | null | Promise<Buffer | null>;
-
-function thenMaybe(r: void | Promise<void>, f: () => Reply): Reply {
-  return r instanceof Promise ? r.then(f) : f();
 }
 
 function publish(c: ClientV2, cmd: string, topic: Topic, put: () => void): Reply {
@@ -118,9 +81,9 @@ function inFlightError(code: string, cmd: string, id: string, r: InFlightResult)
 }
 
 const IDENTIFY: CommandHandler = {
-  before(c) {
-    requireState(c, 'IDENTIFY', STATE_INIT);
-  },
+  // Several are allowed while in init, each processed (tcp-protocol.md §7.1).
+  allowedIn: INIT,
+  tlsExempt: true,
   exec(c, _params, body) {
     const data = decodeIdentify(body as Buffer);
     // Identity fields are stored before validation, as the original does.
@@ -157,8 +120,8 @@ const IDENTIFY: CommandHandler = {
 };
 
 const AUTH: CommandHandler = {
-  before(c, params) {
-    requireState(c, 'AUTH', STATE_INIT);
+  allowedIn: INIT,
+  check(_c, params) {
     if (params.length !== 0) throw invalid('AUTH invalid number of parameters');
   },
   async exec(c, _params, body) {
@@ -174,8 +137,9 @@ const AUTH: CommandHandler = {
 };
 
 const SUB: CommandHandler = {
-  exec(c, params) {
-    requireState(c, 'SUB', STATE_INIT);
+  allowedIn: INIT,
+  auth: { at: 'line', channel: true },
+  check(c, params) {
     if (c.settings.heartbeatIntervalMs <= 0) throw invalid('cannot SUB with heartbeats disabled');
     if (params.length < 2) throw invalid('SUB insufficient number of parameters');
     const [topicName, channelName] = params as [string, string];
@@ -183,31 +147,31 @@ const SUB: CommandHandler = {
     if (!isValidChannelName(channelName)) {
       throw new ProtocolError('E_BAD_CHANNEL', `SUB channel name ${goQuoteBytes(channelName)} is not valid`);
     }
-    return thenMaybe(checkAuth(c, 'SUB', topicName, channelName), () => {
-      const subscribe = () => {
-        if (c.closed) return null;
-        // Upstream retries once after 100 ms, then answers `E_SUB_FAILED SUB failed to deleted
-        // topic/channel`, when an ephemeral topic/channel is being deleted concurrently. Here an
-        // ephemeral channel/topic is removed from its map in the same turn that empties it, so
-        // getTopic/getChannel return the live one or a new one and that window does not exist.
-        const topic = c.host.getTopic(topicName);
-        const channel = topic.getChannel(channelName);
-        const reason = channel.addConsumer(c);
-        if (reason !== null) throw new ProtocolError('E_SUB_FAILED', `SUB failed ${reason}`);
-        c.state = STATE_SUBSCRIBED;
-        c.channel = channel;
-        return FRAME_OK;
-      };
-      const ready = c.host.topicReady(c.host.getTopic(topicName));
-      return ready === null ? subscribe() : ready.then(subscribe);
-    });
+  },
+  exec(c, params) {
+    const [topicName, channelName] = params as [string, string];
+    const subscribe = () => {
+      if (c.closed) return null;
+      // Upstream retries once after 100 ms, then answers `E_SUB_FAILED SUB failed to deleted
+      // topic/channel`, when an ephemeral topic/channel is being deleted concurrently. Here an
+      // ephemeral channel/topic is removed from its map in the same turn that empties it, so
+      // getTopic/getChannel return the live one or a new one and that window does not exist.
+      const topic = c.host.getTopic(topicName);
+      const channel = topic.getChannel(channelName);
+      const reason = channel.addConsumer(c);
+      if (reason !== null) throw new ProtocolError('E_SUB_FAILED', `SUB failed ${reason}`);
+      c.subscribed(channel);
+      return FRAME_OK;
+    };
+    const ready = c.host.topicReady(c.host.getTopic(topicName));
+    return ready === null ? subscribe() : ready.then(subscribe);
   },
 };
 
 const RDY: CommandHandler = {
+  allowedIn: SUBSCRIBED,
+  ignoredIn: ['closing'],
   exec(c, params) {
-    if (c.state === STATE_CLOSING) return null;
-    requireState(c, 'RDY', STATE_SUBSCRIBED);
     let count: number | bigint = 1;
     if (params.length > 0) {
       const n = parseDigits(params[0]!);
@@ -223,8 +187,8 @@ const RDY: CommandHandler = {
 };
 
 const FIN: CommandHandler = {
+  allowedIn: SUBSCRIBED_OR_CLOSING,
   exec(c, params) {
-    requireState(c, 'FIN', STATE_SUBSCRIBED, STATE_CLOSING);
     if (params.length < 1) throw invalid('FIN insufficient number of params');
     const id = params[0]!;
     checkMessageId(id);
@@ -237,8 +201,8 @@ const FIN: CommandHandler = {
 };
 
 const REQ: CommandHandler = {
+  allowedIn: SUBSCRIBED_OR_CLOSING,
   exec(c, params) {
-    requireState(c, 'REQ', STATE_SUBSCRIBED, STATE_CLOSING);
     if (params.length < 2) throw invalid('REQ insufficient number of params');
     const id = params[0]!;
     checkMessageId(id);
@@ -262,8 +226,8 @@ const REQ: CommandHandler = {
 };
 
 const TOUCH: CommandHandler = {
+  allowedIn: SUBSCRIBED_OR_CLOSING,
   exec(c, params) {
-    requireState(c, 'TOUCH', STATE_SUBSCRIBED, STATE_CLOSING);
     if (params.length < 1) throw invalid('TOUCH insufficient number of params');
     const id = params[0]!;
     checkMessageId(id);
@@ -274,15 +238,15 @@ const TOUCH: CommandHandler = {
 };
 
 const CLS: CommandHandler = {
+  allowedIn: SUBSCRIBED,
   exec(c) {
-    requireState(c, 'CLS', STATE_SUBSCRIBED);
-    c.rdy = 0;
-    c.state = STATE_CLOSING;
+    c.startClosing();
     return FRAME_CLOSE_WAIT;
   },
 };
 
 const NOP: CommandHandler = {
+  allowedIn: 'any',
   exec() {
     return null;
   },
@@ -299,19 +263,20 @@ function topicParam(cmd: string, params: string[], min: number): string {
   return t;
 }
 
+// Publishing is allowed in any state (tcp-protocol.md §5); PUB checks auth once the body is read.
 const PUB: CommandHandler = {
-  before(_c, params) {
+  allowedIn: 'any',
+  auth: { at: 'body' },
+  check(_c, params) {
     topicParam('PUB', params, 1);
   },
   exec(c, params, body) {
     const topicName = params[0]!;
-    return thenMaybe(checkAuth(c, 'PUB', topicName, ''), () => {
-      const topic = c.host.getTopic(topicName);
-      const [hi, lo] = nowTimestamp();
-      return publish(c, 'PUB', topic, () => {
-        topic.putMessage(topic.newMessage(body as Buffer, hi, lo));
-        countPub(c, topicName, 1);
-      });
+    const topic = c.host.getTopic(topicName);
+    const [hi, lo] = nowTimestamp();
+    return publish(c, 'PUB', topic, () => {
+      topic.putMessage(topic.newMessage(body as Buffer, hi, lo));
+      countPub(c, topicName, 1);
     });
   },
 };
@@ -328,33 +293,36 @@ function dpubDeferMs(c: ClientV2, raw: string): number {
 }
 
 const DPUB: CommandHandler = {
-  before(c, params) {
+  allowedIn: 'any',
+  auth: { at: 'body' },
+  check(c, params) {
     topicParam('DPUB', params, 2);
     dpubDeferMs(c, params[1]!);
   },
   exec(c, params, body) {
     const topicName = params[0]!;
     const ms = dpubDeferMs(c, params[1]!);
-    return thenMaybe(checkAuth(c, 'DPUB', topicName, ''), () => {
-      const topic = c.host.getTopic(topicName);
-      const [hi, lo] = nowTimestamp();
-      return publish(c, 'DPUB', topic, () => {
-        const m = topic.newMessage(body as Buffer, hi, lo);
-        m.deferMs = ms;
-        topic.putMessage(m);
-        countPub(c, topicName, 1);
-      });
+    const topic = c.host.getTopic(topicName);
+    const [hi, lo] = nowTimestamp();
+    return publish(c, 'DPUB', topic, () => {
+      const m = topic.newMessage(body as Buffer, hi, lo);
+      m.deferMs = ms;
+      topic.putMessage(m);
+      countPub(c, topicName, 1);
     });
   },
 };
 
 const MPUB: CommandHandler = {
-  before(c, params) {
-    const topicName = topicParam('MPUB', params, 1);
+  allowedIn: 'any',
+  // MPUB checks auth before reading its body (tcp-protocol.md §7.11).
+  auth: { at: 'line' },
+  check(_c, params) {
+    topicParam('MPUB', params, 1);
+  },
+  beforeBody(c, params) {
     // The original creates the topic here, before reading the body: it exists even if the body is bad.
-    const r = checkAuth(c, 'MPUB', topicName, '');
-    if (r instanceof Promise) return r.then(() => void c.host.getTopic(topicName));
-    c.host.getTopic(topicName);
+    c.host.getTopic(params[0]!);
   },
   exec(c, params, bodies) {
     const topicName = params[0]!;

@@ -10,7 +10,8 @@ import { ProtocolError } from './errors.js';
  * first a `line` item with `hasBody: true`, then, after the caller calls `acceptBody()`, a `body`
  * or `mpub` item. Size errors carry the original's codes and texts, in the original's order.
  */
-export const MAGIC_V2 = Buffer.from('  V2');
+const MAGIC_V2 = Buffer.from('  V2');
+const EMPTY = Buffer.alloc(0);
 export const MAX_LINE_LENGTH = 16384;
 
 export type ParsedItem =
@@ -214,6 +215,12 @@ export class CommandParser {
     const buf = this.#buf;
     const nl = buf.indexOf(10, this.#off);
     if (nl < 0) {
+      if (this.#off === buf.length) {
+        // Everything was parsed: an idle connection keeps no reference to its last read chunk.
+        this.#buf = EMPTY;
+        this.#off = 0;
+        return null;
+      }
       if (this.#avail() >= MAX_LINE_LENGTH) throw new SilentClose('line too long');
       return null;
     }

@@ -29,9 +29,6 @@ export class ProtocolError extends Error {
   }
 }
 
-export const fatalError = (code: string, text: string) => new ProtocolError(code, text, true);
-export const clientError = (code: string, text: string) => new ProtocolError(code, text, false);
-
 /** A JS string as the byte string of its UTF-8 encoding (for texts that end up in a ProtocolError). */
 export function byteString(s: string): string {
   // ASCII exactly when every UTF-16 unit is one UTF-8 byte.

@@ -8,8 +8,6 @@ export const FRAME_TYPE_RESPONSE = 0;
 export const FRAME_TYPE_ERROR = 1;
 export const FRAME_TYPE_MESSAGE = 2;
 
-export type FrameType = typeof FRAME_TYPE_RESPONSE | typeof FRAME_TYPE_ERROR | typeof FRAME_TYPE_MESSAGE;
-
 export function encodeFrame(type: number, data: Uint8Array | string): Buffer {
   const body = typeof data === 'string' ? Buffer.from(data) : data;
   const out = Buffer.allocUnsafe(8 + body.length);
