@@ -10,7 +10,7 @@ import { MESSAGE_HEADER_SIZE, type Message } from '../protocol/message.js';
 import { SnappyFrameDecoder, SnappyFrameEncoder } from '../protocol/snappy-stream.js';
 import type { Channel } from './channel.js';
 import type { Consumer } from './context.js';
-import { scheduleFlush, type Flushable } from './flush-scheduler.js';
+import type { Flushable, FlushScheduler } from './flush-scheduler.js';
 import type { IdentifySettings, Negotiated } from './identify.js';
 import type { NsqdOptions } from './options.js';
 import type { Topic } from './topic.js';
@@ -26,6 +26,8 @@ export interface ClientHost {
   readonly options: NsqdOptions;
   readonly logger: Logger;
   readonly version: string;
+  /** Output flushes coalesced to once per turn across the daemon's connections. */
+  readonly flushScheduler: FlushScheduler;
   secureContext(): tls.SecureContext | null;
   authEnabled(): boolean;
   /** `--tls-root-ca-file` contents: trust roots for an HTTPS auth server (tcp-protocol.md §11.1). */
@@ -515,7 +517,7 @@ export class ClientV2 implements Consumer, Flushable {
     if (this.inFlight >= this.rdy) this.flush();
     else if (!this.#flushPending) {
       this.#flushPending = true;
-      scheduleFlush(this);
+      this.#host.flushScheduler.schedule(this);
     }
   }
 

@@ -7,6 +7,8 @@ import * as tls from 'node:tls';
 import { DiskQueue } from '../diskqueue/disk-queue.js';
 import type { BackendQueue } from '../diskqueue/backend-queue.js';
 import { DummyBackendQueue } from '../diskqueue/dummy-backend-queue.js';
+import { GroupCommit } from '../diskqueue/group-commit.js';
+import { WriteBatch } from '../diskqueue/write-batch.js';
 import { Logger } from '../lib/logger.js';
 import { E2eLatency } from '../lib/quantile.js';
 import { MESSAGE_HEADER_SIZE } from '../protocol/message.js';
@@ -16,7 +18,8 @@ import type { NsqdContext } from './context.js';
 import { DataLock } from './data-lock.js';
 import { createHttpApi } from './http-api.js';
 import { LookupManager } from './lookup-manager.js';
-import { metadataPath, readMetadata, writeMetadata, type Metadata } from './metadata.js';
+import { FlushScheduler } from './flush-scheduler.js';
+import { MetadataFile, readMetadata, type Metadata } from './metadata.js';
 import { NSQD_VERSION, tlsVersionNodeName, type NsqdOptions } from './options.js';
 import { COMMANDS } from './protocol-v2.js';
 import { statsSnapshot } from './stats.js';
@@ -37,6 +40,10 @@ export class Nsqd implements NsqdContext {
   readonly logger: Logger;
   readonly version = NSQD_VERSION;
   readonly startTime = Date.now();
+  readonly writeBatch = new WriteBatch();
+  readonly groupCommit = new GroupCommit();
+  readonly flushScheduler = new FlushScheduler();
+  readonly #metadataFile: MetadataFile;
   readonly #topics = new Map<string, Topic>();
   readonly clients = new Map<number, ClientV2>();
   #nextClientId = 1;
@@ -57,7 +64,6 @@ export class Nsqd implements NsqdContext {
   #tcpPort = 0;
   #httpPort = 0;
   #httpsPort = 0;
-  #persistScheduled = false;
   // Until nsqd.dat has been read, closing must not write it: a start-up that failed on a broken
   // file would otherwise replace the operator's topology with an empty one.
   #metadataLoaded = false;
@@ -66,6 +72,7 @@ export class Nsqd implements NsqdContext {
     this.options = options;
     this.logger = logger ?? new Logger(options.logPrefix, options.logLevel);
     this.#lock = new DataLock(options.dataPath);
+    this.#metadataFile = new MetadataFile(options.dataPath, () => this.metadata(), this.logger);
     // The root CA file also serves as the trust roots of HTTPS auth servers, with or without TLS.
     this.#rootCa = options.tlsRootCaFile !== '' ? fs.readFileSync(options.tlsRootCaFile) : undefined;
     if (options.tlsCert !== '' && options.tlsKey !== '') {
@@ -196,6 +203,8 @@ export class Nsqd implements NsqdContext {
       server.closeAllConnections();
       if (addr !== null) this.logger.info(`${proto}: closing ${addr}`);
     }
+    // Commits in flight finish first: their meta files must not land after the final ones.
+    await this.groupCommit.settled();
     if (this.#metadataLoaded) {
       try {
         this.persistMetadata(true);
@@ -256,6 +265,8 @@ export class Nsqd implements NsqdContext {
       syncEvery: o.syncEvery,
       syncTimeoutMs: o.syncTimeout,
       logger: this.logger,
+      writeBatch: this.writeBatch,
+      groupCommit: this.groupCommit,
     });
   }
 
@@ -417,29 +428,10 @@ export class Nsqd implements NsqdContext {
     return { topics, version: this.version };
   }
 
-  #writeMetadata(): void {
-    const md = this.metadata();
-    this.logger.info(`NSQ: persisting topic/channel metadata to ${metadataPath(this.options.dataPath)}`);
-    writeMetadata(this.options.dataPath, md);
-  }
-
-  /** Persist nsqd.dat; coalesced to once per event-loop turn unless `now`. */
+  /** Persist nsqd.dat: now (synchronously), or with the next group commit (off the event loop). */
   persistMetadata(now = false): void {
-    if (now) {
-      this.#writeMetadata();
-      return;
-    }
-    if (this.#persistScheduled) return;
-    this.#persistScheduled = true;
-    setImmediate(() => {
-      this.#persistScheduled = false;
-      if (this.#closing) return;
-      try {
-        this.#writeMetadata();
-      } catch (err) {
-        this.logger.error(`failed to persist metadata - ${(err as Error).message}`);
-      }
-    });
+    if (now) this.#metadataFile.writeNow();
+    else this.groupCommit.mark(this.#metadataFile);
   }
 
   // ---- queue scan -----------------------------------------------------------------------
