@@ -3,6 +3,7 @@ import * as tls from 'node:tls';
 import * as zlib from 'node:zlib';
 import type { AuthState } from '../auth/auth.js';
 import type { Logger } from '../lib/logger.js';
+import type { BodyBatch } from '../protocol/body-batch.js';
 import { CommandParser, SilentClose, type ParsedItem } from '../protocol/command-parser.js';
 import { ProtocolError } from '../protocol/errors.js';
 import { encodeError, FRAME_HEARTBEAT, FRAME_OK, FRAME_TYPE_MESSAGE } from '../protocol/frame.js';
@@ -43,7 +44,7 @@ export interface ClientHost {
 export interface CommandHandler {
   /** Checks made before the body is read (body commands only). */
   before?(c: ClientV2, params: string[]): void | Promise<void>;
-  exec(c: ClientV2, params: string[], body: Buffer | Buffer[] | null): Buffer | null | Promise<Buffer | null>;
+  exec(c: ClientV2, params: string[], body: Buffer | BodyBatch | null): Buffer | null | Promise<Buffer | null>;
 }
 
 /** Bytes queued in the socket beyond which a consumer stops receiving messages until 'drain'. */

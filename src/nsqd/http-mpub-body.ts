@@ -1,20 +1,22 @@
 import { HttpApiError } from '../http/api-error.js';
+import { BodyBatch, BodyBatchBuilder } from '../protocol/body-batch.js';
 
 /**
  * The /mpub request bodies (nsqd-http.md /mpub), as resumable parsers: each yields every
  * YIELD_EVERY messages so a large body is validated in slices (see runSliced) and returns the
- * message bodies, views into the request body, once all of it is valid.
+ * message bodies' positions in the request body once all of it is valid.
  */
 const YIELD_EVERY = 4096;
 
 const err = (text: string) => new HttpApiError(413, text);
 
 /** The binary body: the TCP MPUB payload without its length, parsed with the TCP rules. */
-export function* parseBinaryMpub(body: Buffer, maxBodySize: number, maxMsgSize: number): Generator<void, Buffer[], void> {
+export function* parseBinaryMpub(body: Buffer, maxBodySize: number, maxMsgSize: number): Generator<void, BodyBatch, void> {
   if (body.length < 4) throw err('BAD_BODY');
   const count = body.readInt32BE(0);
   if (count <= 0 || count > Math.floor((maxBodySize - 4) / 5)) throw err('BAD_BODY');
-  const out: Buffer[] = [];
+  const starts = new Int32Array(count);
+  const ends = new Int32Array(count);
   let off = 4;
   for (let i = 0; i < count; i++) {
     if (i % YIELD_EVERY === YIELD_EVERY - 1) yield;
@@ -23,10 +25,11 @@ export function* parseBinaryMpub(body: Buffer, maxBodySize: number, maxMsgSize: 
     off += 4;
     if (size <= 0 || size > maxMsgSize) throw err('BAD_MESSAGE');
     if (body.length - off < size) throw err('BAD_MESSAGE');
-    out.push(body.subarray(off, off + size));
+    starts[i] = off;
     off += size;
+    ends[i] = off;
   }
-  return out;
+  return new BodyBatch(body, starts, ends);
 }
 
 /**
@@ -34,8 +37,8 @@ export function* parseBinaryMpub(body: Buffer, maxBodySize: number, maxMsgSize: 
  * line, empty lines skipped, a `\r` kept. Upstream reads line by line, so an oversized line met
  * before the byte limit is MSG_TOO_BIG, and the line that reaches the limit is BODY_TOO_BIG.
  */
-export function* splitTextMpub(body: Buffer, maxBodySize: number, maxMsgSize: number): Generator<void, Buffer[], void> {
-  const out: Buffer[] = [];
+export function* splitTextMpub(body: Buffer, maxBodySize: number, maxMsgSize: number): Generator<void, BodyBatch, void> {
+  const out = new BodyBatchBuilder(body);
   const readMax = maxBodySize + 1;
   let start = 0;
   let n = 0;
@@ -50,9 +53,9 @@ export function* splitTextMpub(body: Buffer, maxBodySize: number, maxMsgSize: nu
     const len = (nl < 0 ? end : nl) - start;
     if (len > 0) {
       if (len > maxMsgSize) throw err('MSG_TOO_BIG');
-      out.push(body.subarray(start, start + len));
+      out.add(start, start + len);
     }
     start = end;
   }
-  return out;
+  return out.build();
 }

@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import type { BodyBatch } from '../protocol/body-batch.js';
 import type { Topic } from './topic.js';
 
 /**
@@ -37,7 +38,7 @@ export async function runSliced<T>(gen: Generator<void, T, void>): Promise<T> {
  * in between; the publishing connection reads no further command until the returned promise
  * settles. Throws (or rejects with) the topic's PutError.
  */
-export function publishBodies(topic: Topic, bodies: readonly Buffer[], tsHi: number, tsLo: number): void | Promise<void> {
+export function publishBodies(topic: Topic, bodies: BodyBatch, tsHi: number, tsLo: number): void | Promise<void> {
   const start = publishSlice(topic, bodies, 0, tsHi, tsLo);
   if (start === bodies.length) return;
   return (async () => {
@@ -50,13 +51,13 @@ export function publishBodies(topic: Topic, bodies: readonly Buffer[], tsHi: num
 }
 
 /** Publishes from `from` until the budget is spent; returns where it stopped. */
-function publishSlice(topic: Topic, bodies: readonly Buffer[], from: number, tsHi: number, tsLo: number): number {
+function publishSlice(topic: Topic, bodies: BodyBatch, from: number, tsHi: number, tsLo: number): number {
   const t0 = performance.now();
   let i = from;
   while (i < bodies.length) {
     const end = Math.min(bodies.length, i + STEP);
     const ms = new Array(end - i);
-    for (let k = i; k < end; k++) ms[k - i] = topic.newMessage(bodies[k]!, tsHi, tsLo);
+    for (let k = i; k < end; k++) ms[k - i] = topic.newMessage(bodies.copy(k), tsHi, tsLo);
     topic.putMessages(ms);
     i = end;
     if (performance.now() - t0 >= SLICE_BUDGET_MS) break;

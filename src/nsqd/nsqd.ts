@@ -18,6 +18,7 @@ import type { NsqdContext } from './context.js';
 import { DataLock } from './data-lock.js';
 import { createHttpApi } from './http-api.js';
 import { LookupManager } from './lookup-manager.js';
+import { watchAcceptErrors, watchDescriptorLimit } from './accept-errors.js';
 import { FlushScheduler } from './flush-scheduler.js';
 import { MetadataFile, readMetadata, type Metadata } from './metadata.js';
 import { NSQD_VERSION, tlsVersionNodeName, type NsqdOptions } from './options.js';
@@ -57,6 +58,7 @@ export class Nsqd implements NsqdContext {
   #tlsOptions: tls.SecureContextOptions | null = null;
   #rootCa: Buffer | undefined;
   #scanTimer: NodeJS.Timeout | null = null;
+  #stopFdWatch: (() => void) | null = null;
   #lock: DataLock;
   #lookup: LookupManager | null = null;
   #statsd: StatsdReporter | null = null;
@@ -103,10 +105,13 @@ export class Nsqd implements NsqdContext {
     try {
       // Half-open: a client's EOF is answered after its last commands (compression is async).
       this.#tcpServer = net.createServer({ allowHalfOpen: true }, (sock) => this.#accept(sock));
+      watchAcceptErrors(this.#tcpServer, 'TCP', this.logger);
+      this.#stopFdWatch = watchDescriptorLimit('TCP', this.logger);
       this.#tcpPort = await listen(this.#tcpServer, o.tcpAddress);
       const api = createHttpApi(this);
       if (o.httpAddress !== '') {
         this.#httpServer = http.createServer(api.http);
+        watchAcceptErrors(this.#httpServer, 'HTTP', this.logger);
         // The router sends 100 Continue itself when a handler reads the body.
         this.#httpServer.on('checkContinue', api.http);
         this.#httpPort = await listen(this.#httpServer, o.httpAddress);
@@ -121,6 +126,7 @@ export class Nsqd implements NsqdContext {
           api.https,
         );
         this.#httpsServer.on('checkContinue', api.https);
+        watchAcceptErrors(this.#httpsServer, 'HTTPS', this.logger);
         // `require` accepts any certificate but, like Go's RequireAnyClientCert, not none.
         if (o.tlsClientAuthPolicy === 'require') {
           this.#httpsServer.on('secureConnection', (s: tls.TLSSocket) => {
@@ -194,6 +200,7 @@ export class Nsqd implements NsqdContext {
     // lines come once their connections are gone, as its servers log them after their handlers.
     const tcpAddr = this.#tcpServer?.listening ? describe(this.#tcpServer) : null;
     this.#tcpServer?.close();
+    this.#stopFdWatch?.();
     for (const c of [...this.clients.values()]) c.closeGracefully();
     if (tcpAddr !== null) this.logger.info(`TCP: closing ${tcpAddr}`);
     for (const [proto, server] of [['HTTP', this.#httpServer], ['HTTPS', this.#httpsServer]] as const) {

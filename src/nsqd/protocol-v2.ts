@@ -1,5 +1,6 @@
 import { isAllowed, isExpired, queryAuth } from '../auth/auth.js';
 import { goJson } from '../http/respond.js';
+import type { BodyBatch } from '../protocol/body-batch.js';
 import { byteString, ProtocolError } from '../protocol/errors.js';
 import { encodeResponse, FRAME_CLOSE_WAIT, FRAME_OK } from '../protocol/frame.js';
 import { nowTimestamp, MESSAGE_ID_LENGTH } from '../protocol/message.js';
@@ -380,7 +381,7 @@ const MPUB: CommandHandler = {
   exec(c, params, bodies) {
     const topicName = params[0]!;
     const topic = c.host.getTopic(topicName);
-    const list = bodies as Buffer[];
+    const list = bodies as BodyBatch;
     const [hi, lo] = nowTimestamp();
     return publish(c, 'MPUB', topic, () => {
       const done = publishBodies(topic, list, hi, lo);
