@@ -4,7 +4,8 @@
  *  2. consume: draining that topic through one channel (bench_reader),
  *  3. single-message PUB, one outstanding per connection (latency bound),
  *  4. pub+sub at once: throughput and end-to-end latency percentiles,
- *  5. the same publish/consume with --mem-queue-size=0 (every message through the disk queue).
+ *  5. the same publish/consume with --mem-queue-size=0 (every message through the disk queue),
+ *  6. durable single PUBs with group commit, and responsiveness under 5 MiB MPUBs (durable-bench.ts).
  * Output lines follow the original's bench tools: duration, MB/s, ops/s, µs/op.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -14,6 +15,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BenchConn, encodeMpub } from './bench-conn.js';
+import { runDurableBench } from './durable-bench.js';
 
 interface Args {
   messages: number;
@@ -26,7 +28,7 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { messages: 2_000_000, size: 200, batch: 200, producers: 2, consumers: 2, rdy: 2500, phases: ['pub', 'sub', 'pub1', 'pubsub', 'disk'] };
+  const a: Args = { messages: 2_000_000, size: 200, batch: 200, producers: 2, consumers: 2, rdy: 2500, phases: ['pub', 'sub', 'pub1', 'pubsub', 'disk', 'durable'] };
   for (const arg of argv) {
     const m = /^--?([a-z-]+)=(.*)$/.exec(arg);
     if (!m) throw new Error(`bad argument ${arg} (use --name=value)`);
@@ -225,6 +227,7 @@ async function main(): Promise<void> {
       await stopNsqd(n);
     }
   }
+  if (a.phases.includes('durable')) await runDurableBench(a.size);
 }
 
 main().catch((err) => {

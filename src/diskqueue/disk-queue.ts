@@ -13,6 +13,7 @@
  */
 
 import * as fs from 'node:fs';
+import { promisify } from 'node:util';
 import { replaceFileAtomically } from '../lib/atomic-file.js';
 import type { BackendQueue } from './backend-queue.js';
 import { formatMeta, metaFileName, parseMeta, segmentFileName, tempMetaFileName } from './files.js';
@@ -103,18 +104,24 @@ function writeAll(fd: number, buf: Uint8Array, offset: number, length: number, p
 
 const PENDING_CAP = 256 * 1024;
 
+/** An async meta write found a newer one already persisted. */
+class MetaSuperseded extends Error {}
+
 function fsyncAsync(fd: number): Promise<void> {
   return new Promise((resolve, reject) => fs.fsync(fd, (err) => (err ? reject(err) : resolve())));
 }
 
-/** Writes a meta file's temp copy and fsyncs it, in the thread pool. */
-async function writeTempFileAsync(file: string, data: string): Promise<void> {
-  const h = await fs.promises.open(file, O_RDWR | O_CREAT | fs.constants.O_TRUNC, 0o600);
+const writeAsync = promisify(fs.write);
+const closeAsync = promisify(fs.close);
+
+/** Writes a meta file's temp copy to `fd` and fsyncs and closes it, in the thread pool. */
+async function writeTempFileAsync(fd: number, data: string): Promise<void> {
   try {
-    await h.writeFile(data);
-    await h.sync();
+    const buf = Buffer.from(data, 'latin1');
+    for (let off = 0; off < buf.length; ) off += (await writeAsync(fd, buf, off, buf.length - off, off)).bytesWritten;
+    await fsyncAsync(fd);
   } finally {
-    await h.close();
+    await closeAsync(fd);
   }
 }
 
@@ -178,6 +185,8 @@ export class DiskQueue implements BackendQueue, BatchedWriter, Committable {
   #metaGen = 0;
   #deleted = false;
   #commitTmp: string | null = null;
+  #metaWriting = false;
+  #metaAgain = false;
 
   constructor(opts: DiskQueueOptions) {
     if (!(opts.maxBytesPerFile > 0)) throw new RangeError('maxBytesPerFile must be > 0');
@@ -313,36 +322,65 @@ export class DiskQueue implements BackendQueue, BatchedWriter, Committable {
     const retired = this.#retired;
     this.#retired = [];
     const fds = this.#writeFd !== null ? [...retired, this.#writeFd] : retired;
-    const meta = formatMeta(this.metadata());
-    const gen = ++this.#metaGen;
-    const tmpFile = tempMetaFileName(this.#metaPath, Math.floor(Math.random() * Number.MAX_SAFE_INTEGER));
     this.#commitsInFlight++;
-    const work = async (): Promise<void> => {
-      await Promise.all(fds.map(fsyncAsync));
-      if (this.#deleted) throw new Error('deleted');
-      this.#commitTmp = tmpFile;
-      await writeTempFileAsync(tmpFile, meta);
-      if (this.#deleted) throw new Error('deleted');
-      await fs.promises.rename(tmpFile, this.#metaPath);
-      // Deleted while the rename was in flight: a deleted queue leaves no meta file.
-      if (this.#deleted) await fs.promises.rm(this.#metaPath, { force: true });
-    };
-    return work().then(
+    this.#persistMetaAsync();
+    return Promise.all(fds.map(fsyncAsync)).then(
       () => {
-        this.#commitTmp = null;
         this.#commitDone(retired);
-        // A synchronous sync (rollover of the reader, shutdown) persisted newer positions while
-        // this older meta file was being renamed: the next commit puts the newest back.
-        if (gen !== this.#metaGen && this.#status === 'open') this.#gc?.mark(this);
         return null;
       },
       (e: unknown) => {
-        this.#commitTmp = null;
         this.#commitDone(retired);
-        fs.rmSync(tmpFile, { force: true });
-        return this.#deleted ? null : this.#commitFailed(e);
+        return this.#commitFailed(e);
       },
     );
+  }
+
+  /**
+   * Persists the meta file (atomic replace) in the thread pool, beside a commit's fsync. One
+   * write at a time: one asked for meanwhile runs after it, with the positions of then, so the
+   * newest positions are always the last ones renamed into place.
+   */
+  #persistMetaAsync(): void {
+    if (this.#metaWriting) {
+      this.#metaAgain = true;
+      return;
+    }
+    this.#metaWriting = true;
+    this.#metaAgain = false;
+    const meta = formatMeta(this.metadata());
+    const gen = ++this.#metaGen;
+    const tmpFile = tempMetaFileName(this.#metaPath, Math.floor(Math.random() * Number.MAX_SAFE_INTEGER));
+    this.#commitTmp = tmpFile;
+    const work = async (): Promise<void> => {
+      // Created here, synchronously, so that delete() can always remove it by name.
+      const fd = fs.openSync(tmpFile, O_RDWR | O_CREAT | fs.constants.O_TRUNC, 0o600);
+      await writeTempFileAsync(fd, meta);
+      // A synchronous persist (shutdown, a reader's segment change) wrote newer positions
+      // meanwhile, or the queue is gone: this older copy must not replace them.
+      if (this.#deleted || gen !== this.#metaGen) throw new MetaSuperseded();
+      // Renamed on the event loop (a cheap metadata operation): no delete or synchronous
+      // persist can then slip in between the check above and the rename.
+      fs.renameSync(tmpFile, this.#metaPath);
+    };
+    const p = work().then(
+      () => this.#metaWritten(gen),
+      (e: unknown) => {
+        fs.rmSync(tmpFile, { force: true });
+        if (!(e instanceof MetaSuperseded) && !this.#deleted) this.#commitFailed(e);
+        this.#metaWritten(gen);
+      },
+    );
+    this.#gc?.track(p);
+  }
+
+  #metaWritten(gen: number): void {
+    this.#metaWriting = false;
+    this.#commitTmp = null;
+    if (this.#status !== 'open') return;
+    if (this.#metaAgain) this.#persistMetaAsync();
+    // A synchronous persist superseded this write: the next commit writes the newest again.
+    else if (gen !== this.#metaGen && this.#gc !== null) this.#gc.mark(this);
   }
 
   #commitDone(retired: number[]): void {

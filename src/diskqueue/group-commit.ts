@@ -14,6 +14,9 @@ export interface Committable {
   commit(): Promise<Error | null>;
 }
 
+/** Commits that may run at once (each covers what was written before it started). */
+const MAX_COMMITS_IN_FLIGHT = 3;
+
 /**
  * Group commit for durable publishing (--sync-every=1): instead of one fsync per message inside
  * the event loop, every publish of one event-loop turn — and of all turns while the previous
@@ -24,8 +27,9 @@ export interface Committable {
 export class GroupCommit {
   #dirty = new Set<Committable>();
   #waiters: Array<(failures: WriteFailure[]) => void> = [];
-  #running = false;
+  #running = 0;
   #scheduled = false;
+  #background = 0;
   #idle: Array<() => void> = [];
 
   /** `c` has changes to commit: they go into the next commit. */
@@ -45,14 +49,28 @@ export class GroupCommit {
     });
   }
 
-  /** Resolves when no commit is running or due (used on shutdown). */
+  /** Work that follows a commit (a meta file write): settled() waits for it too. */
+  track(p: Promise<unknown>): void {
+    this.#background++;
+    const done = () => {
+      this.#background--;
+      this.#maybeIdle();
+    };
+    p.then(done, done);
+  }
+
+  /** Resolves when no commit (nor tracked work) is running or due (used on shutdown). */
   settled(): Promise<void> {
-    if (!this.#running && !this.#scheduled) return Promise.resolve();
+    if (this.#isIdle()) return Promise.resolve();
     return new Promise((resolve) => this.#idle.push(resolve));
   }
 
+  #isIdle(): boolean {
+    return this.#running === 0 && !this.#scheduled && this.#background === 0;
+  }
+
   #schedule(): void {
-    if (this.#running || this.#scheduled) return;
+    if (this.#running >= MAX_COMMITS_IN_FLIGHT || this.#scheduled) return;
     this.#scheduled = true;
     // At the end of the turn, so every publish handled in it joins the same commit.
     setImmediate(this.#run);
@@ -61,10 +79,10 @@ export class GroupCommit {
   #run = (): void => {
     this.#scheduled = false;
     if (this.#dirty.size === 0 && this.#waiters.length === 0) {
-      this.#wakeIdle();
+      this.#maybeIdle();
       return;
     }
-    this.#running = true;
+    this.#running++;
     const parts = [...this.#dirty];
     this.#dirty.clear();
     const waiters = this.#waiters;
@@ -75,14 +93,18 @@ export class GroupCommit {
         const error = errors[i];
         if (error) failures.push({ name: parts[i]!.name, error });
       }
-      this.#running = false;
+      this.#running--;
       for (const w of waiters) w(failures);
       if (this.#dirty.size !== 0 || this.#waiters.length !== 0) this.#schedule();
-      else this.#wakeIdle();
+      else this.#maybeIdle();
     });
+    // Publishers answered by a commit send their next message while the following one runs:
+    // letting a few commits overlap keeps the disk busy instead of idling between groups.
+    if (this.#dirty.size !== 0 || this.#waiters.length !== 0) this.#schedule();
   };
 
-  #wakeIdle(): void {
+  #maybeIdle(): void {
+    if (!this.#isIdle()) return;
     const idle = this.#idle;
     this.#idle = [];
     for (const f of idle) f();

@@ -52,35 +52,37 @@ describe('responsiveness under 5 MiB inputs', () => {
   });
 
   it('keeps answering another client while one sends 5 MiB MPUB, /mpub and IDENTIFY bodies back to back', async (t) => {
+    // Every input is built before the probe starts: this process's own work must not count.
+    const mpub = mpubBody(new Array<Buffer>(1_000_000).fill(Buffer.from('x')));
+    assert.ok(mpub.length <= MAX_BODY);
+    const text = Buffer.alloc(Math.floor(MAX_BODY / 2) * 2, 'a\n');
+    const half = Math.floor(MAX_BODY / 2) - 2;
+    const deepBody = Buffer.from('['.repeat(half) + ']'.repeat(half));
+    const keys: string[] = [];
+    for (let i = 0; i < 400_000; i++) keys.push(`"k${i}":1`);
+    const wideBody = Buffer.from(`{${keys.join(',')},"client_id":"wide"}`);
+    assert.ok(wideBody.length <= MAX_BODY);
+
     const probeConn = await RawClient.connect(d.tcpPort);
     const prober = new Prober(probeConn, 'probe_topic');
     try {
       const heavy = await RawClient.connect(d.tcpPort);
       // MPUB: a million one-byte messages, twice, then a PUB on the same connection that must be
       // answered after them (the connection's next command waits for its MPUB).
-      const ones = new Array<Buffer>(1_000_000).fill(Buffer.from('x'));
-      const mpub = mpubBody(ones);
-      assert.ok(mpub.length <= MAX_BODY);
       for (let i = 0; i < 2; i++) heavy.send('MPUB heavy', mpub);
       heavy.send('PUB heavy', 'after');
       for (let i = 0; i < 3; i++) await heavy.expectResponse('OK', 60_000);
 
       // /mpub: 2.6M one-byte lines.
-      const text = Buffer.alloc(Math.floor(MAX_BODY / 2) * 2, 'a\n');
       const res = await fetch(`http://127.0.0.1:${d.httpPort}/mpub?topic=heavy_http`, { method: 'POST', body: text });
       assert.equal(res.status, 200);
       assert.equal(await res.text(), 'OK');
 
       // IDENTIFY: nested 2.6M deep (refused like the original), then 400k keys (accepted).
       const deep = await RawClient.connect(d.tcpPort);
-      const half = Math.floor(MAX_BODY / 2) - 2;
-      deep.send('IDENTIFY', Buffer.from('['.repeat(half) + ']'.repeat(half)));
+      deep.send('IDENTIFY', deepBody);
       await deep.expectFatal('E_BAD_BODY IDENTIFY failed to decode JSON body');
       const wide = await RawClient.connect(d.tcpPort);
-      const keys: string[] = [];
-      for (let i = 0; i < 400_000; i++) keys.push(`"k${i}":1`);
-      const wideBody = `{${keys.join(',')},"client_id":"wide"}`;
-      assert.ok(wideBody.length <= MAX_BODY);
       wide.send('IDENTIFY', wideBody);
       await wide.expectResponse('OK', 30_000);
       wide.destroy();
