@@ -59,6 +59,7 @@ export class Nsqd implements NsqdContext {
   #rootCa: Buffer | undefined;
   #scanTimer: NodeJS.Timeout | null = null;
   #stopFdWatch: (() => void) | null = null;
+  #persistScheduled = false;
   #lock: DataLock;
   #lookup: LookupManager | null = null;
   #statsd: StatsdReporter | null = null;
@@ -437,8 +438,27 @@ export class Nsqd implements NsqdContext {
 
   /** Persist nsqd.dat: now (synchronously), or with the next group commit (off the event loop). */
   persistMetadata(now = false): void {
-    if (now) this.#metadataFile.writeNow();
-    else this.groupCommit.mark(this.#metadataFile);
+    if (now) {
+      this.#metadataFile.writeNow();
+      return;
+    }
+    // Durable mode: with the group commit, so an acknowledged first publish has its topic in
+    // nsqd.dat. Default: coalesced to once per turn, written before the next turn's requests.
+    if (this.options.syncEvery === 1) {
+      this.groupCommit.mark(this.#metadataFile);
+      return;
+    }
+    if (this.#persistScheduled) return;
+    this.#persistScheduled = true;
+    setImmediate(() => {
+      this.#persistScheduled = false;
+      if (this.#closing) return;
+      try {
+        this.#metadataFile.writeNow();
+      } catch (err) {
+        this.logger.error(`failed to persist metadata - ${(err as Error).message}`);
+      }
+    });
   }
 
   // ---- queue scan -----------------------------------------------------------------------
