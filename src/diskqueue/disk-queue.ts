@@ -487,6 +487,7 @@ export class DiskQueue implements BackendQueue, BatchedWriter, Committable {
     if (this.#status !== 'open') throw new Error('exiting');
     this.#log.info(`${this.#prefix}: emptying`);
     this.#metaGen++; // a commit in flight must not leave its older meta file behind
+    if (this.#commitTmp !== null) fs.rmSync(this.#commitTmp, { force: true });
     const err = this.#skipToNextRWFile();
     this.#count = 0;
     try {
