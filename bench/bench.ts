@@ -8,6 +8,7 @@
  *  4. pub+sub at once: throughput and end-to-end latency percentiles,
  *  5. the same publish/consume with --mem-queue-size=0 (every message through the disk queue),
  *  6. idle: nsqd's RSS with `--idle-clients` connections open.
+ *  7. durable single PUBs with group commit, and responsiveness under 5 MiB MPUBs (durable-bench.ts).
  * Consumers FIN each message in its own write, as real clients do (--fin=corked batches the FINs
  * of one read into one write). Output lines follow the original's bench tools: duration, MB/s,
  * ops/s, µs/op; with the peak RSS of nsqd during the phase.
@@ -20,6 +21,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ClientJob, ClientProgress, ClientResult } from './bench-client.js';
 import type { FinMode } from './bench-conn.js';
+import { runDurableBench } from './durable-bench.js';
 
 interface Args {
   messages: number;
@@ -36,7 +38,7 @@ interface Args {
 function parseArgs(argv: string[]): Args {
   const a: Args = {
     messages: 2_000_000, size: 200, batch: 200, producers: 2, consumers: 2, rdy: 2500, fin: 'each', idleClients: 1000,
-    phases: ['pub', 'sub', 'pub1', 'pubsub', 'disk', 'idle'],
+    phases: ['pub', 'sub', 'pub1', 'pubsub', 'disk', 'idle', 'durable'],
   };
   for (const arg of argv) {
     const m = /^--?([a-z-]+)=(.*)$/.exec(arg);
@@ -323,6 +325,7 @@ async function main(): Promise<void> {
     }
   }
   if (a.phases.includes('idle')) await phaseIdle(a);
+  if (a.phases.includes('durable')) await runDurableBench(a.size);
 }
 
 main().catch((err) => {

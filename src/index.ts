@@ -29,7 +29,6 @@ export {
   FRAME_TYPE_RESPONSE,
   FrameDecodeError,
   FrameDecoder,
-  type FrameType,
 } from './protocol/frame.js';
 export { decodeMessage, Message, MessageDecodeError, MESSAGE_HEADER_SIZE } from './protocol/message.js';
 export { isEphemeral, isValidChannelName, isValidTopicName } from './protocol/names.js';

@@ -1,19 +1,25 @@
 /**
  * A disk-backed FIFO that reads and writes the go-diskqueue v1.1.0 format byte for byte
- * (see /work/shared/spec/diskqueue.md; section numbers below refer to it).
+ * (nsqio/go-diskqueue `diskqueue.go`; the section numbers below follow that file's order: §3
+ * metadata, §4 writes, §5 reads, §6 sync, §7 tail checks, §8 bad files, §9 stale metadata).
  *
  * The original runs one goroutine per queue; here every operation is synchronous and runs on the
- * caller's (nsqd's) event loop, which gives the same serialization without an actor. Reads keep
+ * caller's (nsqd's) event loop, which gives the same serialization without an actor. The one
+ * exception is group commit (--sync-every=1, see group-commit.ts): its fsyncs and meta-file writes
+ * run in libuv's thread pool, covering many records at once. Reads keep
  * the original's "peek one record, commit on hand-off" rule: peek() computes where the next record
  * starts, only advance() moves the persisted read position, so the meta file never points past a
  * record the consumer has not taken.
  */
 
 import * as fs from 'node:fs';
+import { promisify } from 'node:util';
 import { replaceFileAtomically } from '../lib/atomic-file.js';
 import type { BackendQueue } from './backend-queue.js';
 import { formatMeta, metaFileName, parseMeta, segmentFileName, tempMetaFileName } from './files.js';
 import type { DiskQueueMeta } from './files.js';
+import type { Committable, GroupCommit } from './group-commit.js';
+import { WriteBatch, type BatchedWriter } from './write-batch.js';
 
 /** Where the queue sends its log lines (the nsqd logger satisfies this). */
 export interface DiskQueueLogger {
@@ -42,6 +48,15 @@ export interface DiskQueueOptions {
   logger?: DiskQueueLogger;
   /** Upper bound of one read-ahead chunk (default 256 KiB). A record larger than it is read whole. */
   readAheadBytes?: number;
+  /** The owner's write batch (shared by all its queues); default: one of the queue's own. */
+  writeBatch?: WriteBatch;
+  /**
+   * The owner's group commit. With it, the syncs due every syncEvery operations (and at
+   * rollovers and on the sync timer) run off the event loop in the next commit instead of
+   * inside put(); with syncEvery 1 that is one fsync per group of writes, and callers wait for
+   * `GroupCommit.durable()` before acknowledging. Without it, syncs are synchronous.
+   */
+  groupCommit?: GroupCommit;
 }
 
 const DEFAULT_READ_AHEAD_BYTES = 256 * 1024;
@@ -70,6 +85,14 @@ function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+function closeQuietly(fd: number): void {
+  try {
+    fs.closeSync(fd);
+  } catch {
+    // Nothing useful to do: the descriptor is gone either way.
+  }
+}
+
 function writeAll(fd: number, buf: Uint8Array, offset: number, length: number, position: number): void {
   while (length > 0) {
     const n = fs.writeSync(fd, buf, offset, length, position);
@@ -79,36 +102,31 @@ function writeAll(fd: number, buf: Uint8Array, offset: number, length: number, p
   }
 }
 
-/**
- * Records are appended to a per-queue pending buffer and written with one positional write per
- * batch instead of one per record. Every queue with pending bytes is listed here; callers that
- * acknowledge a publish call flushPendingWrites() first, so nothing is acknowledged before the
- * kernel has it, and a microtask flushes whatever is left at the end of the current turn.
- */
 const PENDING_CAP = 256 * 1024;
-let dirtyQueues: DiskQueue[] = [];
-let flushQueued = false;
 
-function flushAllQueued(): void {
-  flushQueued = false;
-  flushPendingWrites();
+/** An async meta write found a newer one already persisted. */
+class MetaSuperseded extends Error {}
+
+function fsyncAsync(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => fs.fsync(fd, (err) => (err ? reject(err) : resolve())));
 }
 
-/** Writes every queue's pending records; returns the first error (already logged). */
-export function flushPendingWrites(): Error | null {
-  if (dirtyQueues.length === 0) return null;
-  const list = dirtyQueues;
-  dirtyQueues = [];
-  let first: Error | null = null;
-  for (const q of list) {
-    const err = q.flushPending();
-    if (err !== null) first ??= err;
+const writeAsync = promisify(fs.write);
+const closeAsync = promisify(fs.close);
+
+/** Writes a meta file's temp copy to `fd` and fsyncs and closes it, in the thread pool. */
+async function writeTempFileAsync(fd: number, data: string): Promise<void> {
+  try {
+    const buf = Buffer.from(data, 'latin1');
+    for (let off = 0; off < buf.length; ) off += (await writeAsync(fd, buf, off, buf.length - off, off)).bytesWritten;
+    await fsyncAsync(fd);
+  } finally {
+    await closeAsync(fd);
   }
-  return first;
 }
 
 /** The disk queue of one durable topic or channel. */
-export class DiskQueue implements BackendQueue {
+export class DiskQueue implements BackendQueue, BatchedWriter, Committable {
   readonly name: string;
   readonly #dataPath: string;
   readonly #maxBytesPerFile: number;
@@ -155,6 +173,20 @@ export class DiskQueue implements BackendQueue {
   #pendCount = 0;
   #dirty = false;
   readonly #lenBuf = Buffer.allocUnsafe(4);
+  readonly #batch: WriteBatch;
+  readonly #gc: GroupCommit | null;
+  // Group commit: commits in flight (their fsyncs use the write descriptors, which are closed
+  // only once none is), descriptors waiting for that, and a counter that tells an async meta
+  // write whether a newer one was persisted meanwhile.
+  #commitsInFlight = 0;
+  #closeLater: number[] = [];
+  // Finished segments' descriptors waiting for the next commit's fsync.
+  #retired: number[] = [];
+  #metaGen = 0;
+  #deleted = false;
+  #commitTmp: string | null = null;
+  #metaWriting = false;
+  #metaAgain = false;
 
   constructor(opts: DiskQueueOptions) {
     if (!(opts.maxBytesPerFile > 0)) throw new RangeError('maxBytesPerFile must be > 0');
@@ -172,6 +204,8 @@ export class DiskQueue implements BackendQueue {
     this.#prefix = `DISKQUEUE(${opts.name})`;
     this.#metaPath = metaFileName(opts.dataPath, opts.name);
     this.#maxBytesPerFileRead = opts.maxBytesPerFile;
+    this.#batch = opts.writeBatch ?? new WriteBatch();
+    this.#gc = opts.groupCommit ?? null;
 
     this.#retrieveMetaData();
     // The original only checks the depth after a consume, so an idle queue whose meta says
@@ -218,8 +252,15 @@ export class DiskQueue implements BackendQueue {
       if (this.#readFileNum === this.#writeFileNum) this.#maxBytesPerFileRead = this.#writePos;
       this.#writeFileNum++;
       this.#writePos = 0;
-      this.#syncLogged();
-      this.#closeWrite();
+      if (this.#gc !== null) {
+        // The finished segment is fsynced (and closed) by the next commit, off the event loop.
+        if (this.#writeFd !== null) this.#retired.push(this.#writeFd);
+        this.#writeFd = null;
+        this.#requestSync();
+      } else {
+        this.#syncLogged();
+        this.#closeWrite();
+      }
     }
     if (totalBytes > PENDING_CAP) {
       const err = this.flushPending();
@@ -244,18 +285,116 @@ export class DiskQueue implements BackendQueue {
       this.#pendCount++;
       if (!this.#dirty) {
         this.#dirty = true;
-        dirtyQueues.push(this);
-        if (!flushQueued) {
-          flushQueued = true;
-          queueMicrotask(flushAllQueued);
-        }
+        this.#batch.add(this);
       }
     }
     this.#count++;
     this.#writePos += totalBytes;
     this.#depth++;
+    this.#countOp();
+  }
+
+  /** One write or read done: sync when syncEvery is reached. */
+  #countOp(): void {
     if (this.#count >= this.#syncEvery) this.#needSync = true;
-    if (this.#needSync) this.#syncLogged();
+    if (this.#needSync) this.#requestSync();
+  }
+
+  /** A sync is due (§6): now, or with a group commit in the next commit, off the event loop. */
+  #requestSync(): void {
+    if (this.#gc === null) {
+      this.#syncLogged();
+      return;
+    }
+    this.#needSync = false;
+    this.#gc.mark(this);
+  }
+
+  /**
+   * Group commit (see GroupCommit): writes what is pending, then fsyncs the segment and persists
+   * the meta file in the thread pool. The positions persisted are the ones of this call.
+   */
+  commit(): Promise<Error | null> {
+    if (this.#status !== 'open') return Promise.resolve(null);
+    const werr = this.flushPending();
+    if (werr !== null) return Promise.resolve(werr);
+    this.#count = 0;
+    const retired = this.#retired;
+    this.#retired = [];
+    const fds = this.#writeFd !== null ? [...retired, this.#writeFd] : retired;
+    this.#commitsInFlight++;
+    this.#persistMetaAsync();
+    return Promise.all(fds.map(fsyncAsync)).then(
+      () => {
+        this.#commitDone(retired);
+        return null;
+      },
+      (e: unknown) => {
+        this.#commitDone(retired);
+        return this.#commitFailed(e);
+      },
+    );
+  }
+
+  /**
+   * Persists the meta file (atomic replace) in the thread pool, beside a commit's fsync. One
+   * write at a time: one asked for meanwhile runs after it, with the positions of then, so the
+   * newest positions are always the last ones renamed into place.
+   */
+  #persistMetaAsync(): void {
+    if (this.#metaWriting) {
+      this.#metaAgain = true;
+      return;
+    }
+    this.#metaWriting = true;
+    this.#metaAgain = false;
+    const meta = formatMeta(this.metadata());
+    const gen = ++this.#metaGen;
+    const tmpFile = tempMetaFileName(this.#metaPath, Math.floor(Math.random() * Number.MAX_SAFE_INTEGER));
+    this.#commitTmp = tmpFile;
+    const work = async (): Promise<void> => {
+      // Created here, synchronously, so that delete() can always remove it by name.
+      const fd = fs.openSync(tmpFile, O_RDWR | O_CREAT | fs.constants.O_TRUNC, 0o600);
+      await writeTempFileAsync(fd, meta);
+      // A synchronous persist (shutdown, a reader's segment change) wrote newer positions
+      // meanwhile, or the queue is gone: this older copy must not replace them.
+      if (this.#deleted || gen !== this.#metaGen) throw new MetaSuperseded();
+      // Renamed on the event loop (a cheap metadata operation): no delete or synchronous
+      // persist can then slip in between the check above and the rename.
+      fs.renameSync(tmpFile, this.#metaPath);
+    };
+    const p = work().then(
+      () => this.#metaWritten(gen),
+      (e: unknown) => {
+        fs.rmSync(tmpFile, { force: true });
+        if (!(e instanceof MetaSuperseded) && !this.#deleted) this.#commitFailed(e);
+        this.#metaWritten(gen);
+      },
+    );
+    this.#gc?.track(p);
+  }
+
+  #metaWritten(gen: number): void {
+    this.#metaWriting = false;
+    this.#commitTmp = null;
+    if (this.#status !== 'open') return;
+    if (this.#metaAgain) this.#persistMetaAsync();
+    // A synchronous persist superseded this write: the next commit writes the newest again.
+    else if (gen !== this.#metaGen && this.#gc !== null) this.#gc.mark(this);
+  }
+
+  #commitDone(retired: number[]): void {
+    // The segments finished before this commit are durable now: close them.
+    for (const fd of retired) this.#closeLater.push(fd);
+    if (--this.#commitsInFlight !== 0) return;
+    for (const fd of this.#closeLater) closeQuietly(fd);
+    this.#closeLater = [];
+  }
+
+  #commitFailed(e: unknown): Error {
+    const err = e instanceof Error ? e : new Error(String(e));
+    this.#log.error(`${this.#prefix} failed to sync - ${err.message}`);
+    return err;
   }
 
   /**
@@ -310,7 +449,7 @@ export class DiskQueue implements BackendQueue {
         this.#handleReadError();
       }
     }
-    if (this.#needSync) this.#syncLogged();
+    if (this.#needSync) this.#requestSync();
     this.#peeked = rec;
     return rec;
   }
@@ -341,14 +480,14 @@ export class DiskQueue implements BackendQueue {
       this.#skipConsumedReadFile();
     }
     this.#checkTailCorruption();
-
-    if (this.#count >= this.#syncEvery) this.#needSync = true;
-    if (this.#needSync) this.#syncLogged();
+    this.#countOp();
   }
 
   empty(): void {
     if (this.#status !== 'open') throw new Error('exiting');
     this.#log.info(`${this.#prefix}: emptying`);
+    this.#metaGen++; // a commit in flight must not leave its older meta file behind
+    if (this.#commitTmp !== null) fs.rmSync(this.#commitTmp, { force: true });
     const err = this.#skipToNextRWFile();
     this.#count = 0;
     try {
@@ -378,10 +517,15 @@ export class DiskQueue implements BackendQueue {
   delete(): void {
     if (this.#status !== 'open') return;
     this.#dropPending();
+    this.#deleted = true;
+    // A commit in flight may be writing its temp meta file: a deleted queue leaves no files.
+    if (this.#commitTmp !== null) fs.rmSync(this.#commitTmp, { force: true });
     this.#log.info(`${this.#prefix}: deleting`);
     this.#stop();
     this.#closeRead();
     this.#closeWrite();
+    for (const fd of this.#retired) this.#closeFd(fd);
+    this.#retired = [];
   }
 
   #stop(): void {
@@ -425,12 +569,14 @@ export class DiskQueue implements BackendQueue {
 
   #closeWrite(): void {
     if (this.#writeFd === null) return;
-    try {
-      fs.closeSync(this.#writeFd);
-    } catch {
-      // Nothing useful to do: the descriptor is gone either way.
-    }
+    this.#closeFd(this.#writeFd);
     this.#writeFd = null;
+  }
+
+  #closeFd(fd: number): void {
+    // An fsync in the thread pool may still use it (and a closed number can be reused at once).
+    if (this.#commitsInFlight > 0) this.#closeLater.push(fd);
+    else closeQuietly(fd);
   }
 
   // ---- reading -------------------------------------------------------------------------------
@@ -671,6 +817,7 @@ export class DiskQueue implements BackendQueue {
   #sync(): void {
     const err = this.flushPending();
     if (err !== null) throw err;
+    this.#syncRetired();
     if (this.#writeFd !== null) {
       try {
         fs.fsyncSync(this.#writeFd);
@@ -681,6 +828,19 @@ export class DiskQueue implements BackendQueue {
     }
     this.#persistMetaData();
     this.#needSync = false;
+  }
+
+  /** Finished segments not yet fsynced by a commit: fsync and close them now. */
+  #syncRetired(): void {
+    const fds = this.#retired;
+    this.#retired = [];
+    for (const fd of fds) {
+      try {
+        fs.fsyncSync(fd);
+      } finally {
+        this.#closeFd(fd);
+      }
+    }
   }
 
   #syncLogged(): void {
@@ -696,11 +856,12 @@ export class DiskQueue implements BackendQueue {
     // Idle queues are left alone.
     if (this.#count === 0 || this.#status !== 'open') return;
     this.#needSync = true;
-    this.#syncLogged();
+    this.#requestSync();
   }
 
   /** Atomic replace: temp file (0600), write, fsync, close, rename over the meta file. */
   #persistMetaData(): void {
+    this.#metaGen++;
     const tmpFile = tempMetaFileName(this.#metaPath, Math.floor(Math.random() * Number.MAX_SAFE_INTEGER));
     replaceFileAtomically(this.#metaPath, formatMeta(this.metadata()), { tmpFile });
   }

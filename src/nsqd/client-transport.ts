@@ -6,7 +6,7 @@ import { FRAME_TYPE_MESSAGE } from '../protocol/frame.js';
 import { MESSAGE_HEADER_SIZE, type Message } from '../protocol/message.js';
 import { SnappyFrameDecoder, SnappyFrameEncoder } from '../protocol/snappy-stream.js';
 import { tlsHandshake, wrapTls, type TlsClientAuthPolicy } from './client-tls.js';
-import { scheduleFlush, type Flushable } from './flush-scheduler.js';
+import type { Flushable, FlushScheduler } from './flush-scheduler.js';
 
 /** Bytes queued in the socket beyond which a consumer stops receiving messages until 'drain'. */
 const MAX_PENDING_WRITE = 1024 * 1024;
@@ -69,8 +69,11 @@ export class ClientTransport implements Flushable {
   /** Epoch ms since which a write has been waiting for the peer, 0 when none. */
   stalledSince = 0;
 
-  constructor(sock: Socket, sink: TransportSink, logger: Logger, maxMsgSize: number) {
+  readonly #flushScheduler: FlushScheduler;
+
+  constructor(sock: Socket, sink: TransportSink, logger: Logger, maxMsgSize: number, flushScheduler: FlushScheduler) {
     this.#sock = sock;
+    this.#flushScheduler = flushScheduler;
     this.#sink = sink;
     this.#logger = logger;
     this.remoteIp = sock.remoteAddress ?? '';
@@ -301,7 +304,7 @@ export class ClientTransport implements Flushable {
   flushSoon(): void {
     if (this.#flushPending) return;
     this.#flushPending = true;
-    scheduleFlush(this);
+    this.#flushScheduler.schedule(this);
   }
 
   flushScheduled(): void {

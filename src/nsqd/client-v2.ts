@@ -74,7 +74,7 @@ export class ClientV2 implements Consumer {
     this.#host = host;
     this.#commands = commands;
     const o = host.options;
-    this.#transport = new ClientTransport(sock, this.#sink, host.logger, o.maxMsgSize);
+    this.#transport = new ClientTransport(sock, this.#sink, host.logger, o.maxMsgSize, host.flushScheduler);
     this.remoteIp = this.#transport.remoteIp;
     this.remoteAddress = this.#transport.remoteAddress;
     this.clientId = this.remoteIp;

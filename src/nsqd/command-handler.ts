@@ -1,6 +1,8 @@
 import type * as tls from 'node:tls';
 import type { Logger } from '../lib/logger.js';
+import type { BodyBatch } from '../protocol/body-batch.js';
 import type { ClientV2 } from './client-v2.js';
+import type { FlushScheduler } from './flush-scheduler.js';
 import type { NsqdOptions } from './options.js';
 import type { Topic } from './topic.js';
 
@@ -25,6 +27,8 @@ export interface ClientHost {
   readonly options: NsqdOptions;
   readonly logger: Logger;
   readonly version: string;
+  /** Output flushes coalesced to once per turn across the daemon's connections. */
+  readonly flushScheduler: FlushScheduler;
   secureContext(): tls.SecureContext | null;
   authEnabled(): boolean;
   /** `--tls-root-ca-file` contents: trust roots for an HTTPS auth server (tcp-protocol.md §11.1). */
@@ -60,5 +64,5 @@ export interface CommandHandler {
   check?(c: ClientV2, params: string[]): void;
   /** Runs after the gate, before the body is read (MPUB creates its topic there). */
   beforeBody?(c: ClientV2, params: string[]): void;
-  exec(c: ClientV2, params: string[], body: Buffer | Buffer[] | null): Reply;
+  exec(c: ClientV2, params: string[], body: Buffer | BodyBatch | null): Reply;
 }

@@ -1,4 +1,6 @@
 import type { BackendQueue } from '../diskqueue/backend-queue.js';
+import type { GroupCommit } from '../diskqueue/group-commit.js';
+import type { WriteBatch } from '../diskqueue/write-batch.js';
 import type { Logger } from '../lib/logger.js';
 import type { NsqdOptions } from './options.js';
 import type { E2eLatency } from '../lib/quantile.js';
@@ -7,6 +9,10 @@ import type { E2eLatency } from '../lib/quantile.js';
 export interface NsqdContext {
   readonly options: NsqdOptions;
   readonly logger: Logger;
+  /** The daemon's disk-write batch: flushed before a publish is acknowledged. */
+  readonly writeBatch: WriteBatch;
+  /** The daemon's group commit: with --sync-every=1 a publish is acknowledged once it is durable. */
+  readonly groupCommit: GroupCommit;
   /** A disk queue for `name` (topic or `topic:channel`), or a dropping one for ephemeral names. */
   makeBackend(name: string, ephemeral: boolean): BackendQueue;
   /** A topic or channel was created or deleted (lookupd registration + metadata persistence). */

@@ -11,6 +11,8 @@ import { nsqdConfigValue } from './options.js';
 import { renderPrometheus } from './prometheus.js';
 import { statsJson, statsSnapshot, statsText } from './stats.js';
 import { statsdPrefix } from './statsd.js';
+import { parseBinaryMpub, splitTextMpub } from './http-mpub-body.js';
+import { publishBodies, runSliced } from './mpub-slicer.js';
 import { PutError, type Topic } from './topic.js';
 import * as os from 'node:os';
 
@@ -100,55 +102,18 @@ async function waitReady(nsqd: NsqdHttpHost, topic: Topic): Promise<void> {
   if (ready !== null) await ready;
 }
 
-function put(fn: () => void): void {
+/**
+ * Runs a publish and waits until it may be acknowledged (at once, or after the group commit with
+ * --sync-every=1); a PutError is the original's 503 EXITING.
+ */
+async function put(topic: Topic, fn: () => void | Promise<void>): Promise<void> {
   try {
-    fn();
+    await fn();
+    await topic.acknowledged();
   } catch (e) {
     if (e instanceof PutError) throw err(503, 'EXITING');
     throw e;
   }
-}
-
-/** The binary /mpub body: the TCP MPUB payload without its length, parsed with the TCP rules. */
-export function parseBinaryMpub(body: Buffer, maxBodySize: number, maxMsgSize: number): Buffer[] {
-  if (body.length < 4) throw err(413, 'BAD_BODY');
-  const count = body.readInt32BE(0);
-  if (count <= 0 || count > Math.floor((maxBodySize - 4) / 5)) throw err(413, 'BAD_BODY');
-  const out: Buffer[] = [];
-  let off = 4;
-  for (let i = 0; i < count; i++) {
-    if (body.length - off < 4) throw err(413, 'BAD_MESSAGE');
-    const size = body.readInt32BE(off);
-    off += 4;
-    if (size <= 0 || size > maxMsgSize) throw err(413, 'BAD_MESSAGE');
-    if (body.length - off < size) throw err(413, 'BAD_MESSAGE');
-    out.push(body.subarray(off, off + size));
-    off += size;
-  }
-  return out;
-}
-
-/**
- * The text /mpub body (at most `maxBodySize + 1` bytes, as read): one message per `\n`-terminated
- * line, empty lines skipped, a `\r` kept. Upstream reads line by line, so an oversized line met
- * before the byte limit is MSG_TOO_BIG, and the line that reaches the limit is BODY_TOO_BIG.
- */
-export function splitTextMpub(body: Buffer, maxBodySize: number, maxMsgSize: number): Buffer[] {
-  const out: Buffer[] = [];
-  const readMax = maxBodySize + 1;
-  let start = 0;
-  while (start < body.length) {
-    const nl = body.indexOf(10, start);
-    const end = nl < 0 ? body.length : nl + 1;
-    if (end === readMax) throw err(413, 'BODY_TOO_BIG');
-    const len = (nl < 0 ? end : nl) - start;
-    if (len > 0) {
-      if (len > maxMsgSize) throw err(413, 'MSG_TOO_BIG');
-      out.push(body.subarray(start, start + len));
-    }
-    start = end;
-  }
-  return out;
 }
 
 function register(r: Router, nsqd: NsqdHttpHost): void {
@@ -217,7 +182,7 @@ function register(r: Router, nsqd: NsqdHttpHost): void {
       const [hi, lo] = nowTimestamp();
       const m = topic.newMessage(body, hi, lo);
       m.deferMs = deferMs;
-      put(() => topic.putMessage(m));
+      await put(topic, () => topic.putMessage(m));
       return 'OK';
     },
     { log: false },
@@ -232,17 +197,15 @@ function register(r: Router, nsqd: NsqdHttpHost): void {
       const b = ctx.query().get('binary');
       const binary = !(b === undefined || b === 'false' || b === '0');
       const { body, tooBig } = await readBody(ctx, o.maxBodySize);
-      let bodies: Buffer[];
-      if (binary) {
-        if (tooBig) throw err(413, 'BODY_TOO_BIG');
-        bodies = parseBinaryMpub(body, o.maxBodySize, o.maxMsgSize);
-      } else {
-        bodies = splitTextMpub(body, o.maxBodySize, o.maxMsgSize);
-      }
+      if (binary && tooBig) throw err(413, 'BODY_TOO_BIG');
+      // Parsed and validated whole before anything is published, in slices (a 5 MiB text body
+      // is millions of lines), then published in slices too.
+      const bodies = await runSliced(
+        binary ? parseBinaryMpub(body, o.maxBodySize, o.maxMsgSize) : splitTextMpub(body, o.maxBodySize, o.maxMsgSize),
+      );
       await waitReady(nsqd, topic);
       const [hi, lo] = nowTimestamp();
-      const ms = bodies.map((x) => topic.newMessage(x, hi, lo));
-      put(() => topic.putMessages(ms));
+      await put(topic, () => publishBodies(topic, bodies, hi, lo));
       return 'OK';
     },
     { log: false },

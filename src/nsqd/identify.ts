@@ -1,5 +1,6 @@
 import { ProtocolError } from '../protocol/errors.js';
 import { goJson } from '../http/respond.js';
+import { scanObjectMembers } from './identify-json.js';
 import type { NsqdOptions } from './options.js';
 
 /**
@@ -48,11 +49,6 @@ const FIELD_BY_FOLDED_KEY: ReadonlyMap<string, keyof IdentifyData> = new Map(
   (Object.keys(FIELDS) as Array<keyof IdentifyData>).map((k) => [k, k]),
 );
 
-const INT64_MIN = -(2n ** 63n);
-const INT64_MAX = 2n ** 63n - 1n;
-const INT32_MIN = -(2n ** 31n);
-const INT32_MAX = 2n ** 31n - 1n;
-const INT_LITERAL = /^-?[0-9]+$/;
 
 const decodeError = () => new ProtocolError('E_BAD_BODY', 'IDENTIFY failed to decode JSON body');
 
@@ -65,96 +61,118 @@ function foldKey(key: string): string {
   return key.toLowerCase().replace(/\u017f/g, 's');
 }
 
+/** Field names by length, for matching keys without building strings. */
+const FIELDS_BY_LENGTH: ReadonlyMap<number, ReadonlyArray<keyof IdentifyData>> = (() => {
+  const m = new Map<number, Array<keyof IdentifyData>>();
+  for (const k of Object.keys(FIELDS) as Array<keyof IdentifyData>) {
+    const list = m.get(k.length) ?? [];
+    list.push(k);
+    m.set(k.length, list);
+  }
+  return m;
+})();
+
+/** One UTF-16 unit folded as foldKey does for our ASCII field names. */
+function foldUnit(c: number): number {
+  if (c >= 0x41 && c <= 0x5a) return c | 0x20;
+  if (c === 0x17f) return 0x73; // ſ → s
+  if (c === 0x212a) return 0x6b; // Kelvin sign → k
+  return c;
+}
+
+/** The field a raw key (`s[ks..ke)`, quotes included) names, if any; no allocation unless escaped. */
+function matchField(s: string, ks: number, ke: number): keyof IdentifyData | undefined {
+  const start = ks + 1;
+  const len = ke - 1 - start;
+  for (let j = start; j < ke - 1; j++) {
+    if (s.charCodeAt(j) === 0x5c) return FIELD_BY_FOLDED_KEY.get(foldKey(JSON.parse(s.slice(ks, ke)) as string));
+  }
+  const candidates = FIELDS_BY_LENGTH.get(len);
+  if (candidates === undefined) return undefined;
+  next: for (const f of candidates) {
+    for (let j = 0; j < len; j++) if (foldUnit(s.charCodeAt(start + j)) !== f.charCodeAt(j)) continue next;
+    return f;
+  }
+  return undefined;
+}
+
 /**
  * Decodes the IDENTIFY JSON body like Go's json.Unmarshal into the original's struct, or throws
- * E_BAD_BODY: unknown keys ignored, `null` leaves the default, keys matched case-insensitively,
- * duplicate keys applied in order (the last wins, but a wrong type anywhere fails), numbers for
- * int fields must be integer literals (`1000.0` and `1e3` fail, as strconv.ParseInt does) within
- * int64 (int32 for sample_rate). Values beyond 2^53 are kept as the nearest double.
+ * E_BAD_BODY: the whole text must be valid JSON nested at most 10,000 deep (Go's
+ * maxNestingDepth), unknown keys ignored, `null` leaves the default, keys matched
+ * case-insensitively, duplicate keys applied in order (the last wins, but a wrong type anywhere
+ * fails), numbers for int fields must be integer literals (`1000.0` and `1e3` fail, as
+ * strconv.ParseInt does) within int64 (int32 for sample_rate). Values beyond 2^53 are kept as
+ * the nearest double. One linear pass: no value is built for unknown keys or nested data.
  */
 export function decodeIdentify(body: Buffer): IdentifyData {
+  const gen = decodeIdentifySliced(body);
+  for (;;) {
+    const r = gen.next();
+    if (r.done === true) return r.value;
+  }
+}
+
+/** decodeIdentify as a resumable computation that yields now and then (see runSliced). */
+export function* decodeIdentifySliced(body: Buffer): Generator<void, IdentifyData, void> {
   const text = body.toString('utf8');
+  // The last non-null occurrence of each field (an earlier one only has to have the right type).
+  const last = new Map<keyof IdentifyData, [number, number]>();
+  let typeOk = true;
   try {
-    JSON.parse(text); // syntax check; the members are then read from the source text
+    const isObject = yield* scanObjectMembers(text, (s, ks, ke, vs, ve) => {
+      const field = matchField(s, ks, ke);
+      if (field === undefined || !typeOk) return;
+      const c = s.charCodeAt(vs);
+      if (c === 0x6e) return; // null
+      const t = FIELDS[field];
+      if (t === 'string') typeOk = c === 0x22;
+      else if (t === 'bool') typeOk = c === 0x74 || c === 0x66;
+      else typeOk = isIntInRange(s, vs, ve, t === 'int32' ? INT32_LIMITS : INT64_LIMITS);
+      last.set(field, [vs, ve]);
+    });
+    if (!isObject) return {};
   } catch {
     throw decodeError();
   }
-  const members = topLevelMembers(text);
-  if (members === null) return {};
+  if (!typeOk) throw decodeError();
   const out: Record<string, unknown> = {};
-  for (const [key, raw] of members) {
-    const field = FIELD_BY_FOLDED_KEY.get(foldKey(key));
-    if (field === undefined || raw === 'null') continue;
+  for (const [field, [vs, ve]] of last) {
     const t = FIELDS[field];
-    if (t === 'string') {
-      if (raw[0] !== '"') throw decodeError();
-      out[field] = JSON.parse(raw) as string;
-    } else if (t === 'bool') {
-      if (raw !== 'true' && raw !== 'false') throw decodeError();
-      out[field] = raw === 'true';
-    } else {
-      if (!INT_LITERAL.test(raw)) throw decodeError();
-      const v = BigInt(raw);
-      if (t === 'int32' ? v < INT32_MIN || v > INT32_MAX : v < INT64_MIN || v > INT64_MAX) throw decodeError();
-      out[field] = Number(v);
-    }
+    const raw = text.slice(vs, ve);
+    out[field] = t === 'string' ? (JSON.parse(raw) as string) : t === 'bool' ? raw === 'true' : Number(BigInt(raw));
   }
   return out as IdentifyData;
 }
 
+/** Decimal digits of the largest positive and the most negative value of a signed int type. */
+interface IntLimits {
+  max: string;
+  min: string;
+}
+const INT64_LIMITS: IntLimits = { max: '9223372036854775807', min: '9223372036854775808' };
+const INT32_LIMITS: IntLimits = { max: '2147483647', min: '2147483648' };
+
 /**
- * The members of a syntactically valid JSON text's top-level object as [key, raw value text]
- * pairs in source order; null for a top-level `null`; throws for any other top-level value.
+ * `s[vs..ve)` (a valid JSON number) is an integer literal within the limits, as strconv.ParseInt
+ * accepts it: no fraction or exponent. Compared digit by digit, without building a number.
  */
-function topLevelMembers(text: string): Array<[string, string]> | null {
-  let i = skipWs(text, 0);
-  if (text.startsWith('null', i)) return null;
-  if (text[i] !== '{') throw decodeError();
-  const members: Array<[string, string]> = [];
-  i = skipWs(text, i + 1);
-  if (text[i] === '}') return members;
-  for (;;) {
-    const keyEnd = skipString(text, i);
-    const key = JSON.parse(text.slice(i, keyEnd)) as string;
-    i = skipWs(text, skipWs(text, keyEnd) + 1); // past ':'
-    const valueEnd = skipValue(text, i);
-    members.push([key, text.slice(i, valueEnd)]);
-    i = skipWs(text, valueEnd);
-    if (text[i] === '}') return members;
-    i = skipWs(text, i + 1); // past ','
+function isIntInRange(s: string, vs: number, ve: number, limits: IntLimits): boolean {
+  let i = vs;
+  const negative = s.charCodeAt(i) === 0x2d;
+  if (negative) i++;
+  for (let j = i; j < ve; j++) {
+    const c = s.charCodeAt(j);
+    if (c < 0x30 || c > 0x39) return false;
   }
-}
-
-function skipWs(s: string, i: number): number {
-  while (i < s.length && (s[i] === ' ' || s[i] === '\t' || s[i] === '\n' || s[i] === '\r')) i++;
-  return i;
-}
-
-/** `i` is at an opening quote; returns the index after the closing one. */
-function skipString(s: string, i: number): number {
-  for (i++; s[i] !== '"'; i++) if (s[i] === '\\') i++;
-  return i + 1;
-}
-
-function skipValue(s: string, i: number): number {
-  const c = s[i];
-  if (c === '"') return skipString(s, i);
-  if (c === '{' || c === '[') {
-    let depth = 0;
-    for (;;) {
-      const d = s[i];
-      if (d === '"') {
-        i = skipString(s, i);
-        continue;
-      }
-      if (d === '{' || d === '[') depth++;
-      else if (d === '}' || d === ']') depth--;
-      i++;
-      if (depth === 0) return i;
-    }
+  const bound = negative ? limits.min : limits.max;
+  const len = ve - i;
+  if (len !== bound.length) return len < bound.length;
+  for (let j = 0; j < len; j++) {
+    const d = s.charCodeAt(i + j) - bound.charCodeAt(j);
+    if (d !== 0) return d < 0;
   }
-  while (i < s.length && !',}] \t\n\r'.includes(s[i]!)) i++;
-  return i;
+  return true;
 }
 
 /** The connection settings IDENTIFY can change. */

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { Committable } from '../diskqueue/group-commit.js';
 import { replaceFileAtomically } from '../lib/atomic-file.js';
 
 /**
@@ -121,9 +122,76 @@ export function encodeMetadata(md: Metadata): string {
   });
 }
 
-/** Writes the metadata atomically: temp file (0600), fsync, rename over nsqd.dat, fsync the dir. */
-export function writeMetadata(dataPath: string, md: Metadata): void {
-  const file = metadataPath(dataPath);
-  const tmpFile = `${file}.${Math.floor(Math.random() * 2 ** 31)}.tmp`;
-  replaceFileAtomically(file, encodeMetadata(md), { tmpFile, syncDir: true });
+function tempMetadataPath(file: string): string {
+  return `${file}.${Math.floor(Math.random() * 2 ** 31)}.tmp`;
+}
+
+/** Where MetadataFile logs (nsqd's logger). */
+export interface MetadataLog {
+  info(m: string): void;
+  error(m: string): void;
+}
+
+/**
+ * nsqd.dat as a group-commit participant: the daemon marks it dirty when topics or channels
+ * change, and the next commit writes it with the same atomic replace as writeMetadata, the
+ * writes and fsyncs in the thread pool instead of the event loop (the original persists it from
+ * its own goroutine too). Durable publishes wait for the same commit, so a topic's first
+ * acknowledged message is never on disk without the topic in nsqd.dat.
+ */
+export class MetadataFile implements Committable {
+  readonly name = METADATA_FILE;
+  readonly #file: string;
+  readonly #snapshot: () => Metadata;
+  readonly #log: MetadataLog;
+  #gen = 0;
+
+  /** `snapshot` gives the topology to persist. */
+  constructor(dataPath: string, snapshot: () => Metadata, log: MetadataLog) {
+    this.#file = metadataPath(dataPath);
+    this.#snapshot = snapshot;
+    this.#log = log;
+  }
+
+  /** Synchronous atomic write (start-up and shutdown); a commit still in flight will not replace it. */
+  writeNow(): void {
+    this.#gen++;
+    this.#log.info(`NSQ: persisting topic/channel metadata to ${this.#file}`);
+    replaceFileAtomically(this.#file, encodeMetadata(this.#snapshot()), { tmpFile: tempMetadataPath(this.#file), syncDir: true });
+  }
+
+  commit(): Promise<Error | null> {
+    const gen = ++this.#gen;
+    this.#log.info(`NSQ: persisting topic/channel metadata to ${this.#file}`);
+    const data = encodeMetadata(this.#snapshot());
+    const tmp = tempMetadataPath(this.#file);
+    const dir = path.dirname(this.#file);
+    const write = async (): Promise<void> => {
+      const h = await fs.promises.open(tmp, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_TRUNC, 0o600);
+      try {
+        await h.writeFile(data);
+        await h.sync();
+      } finally {
+        await h.close();
+      }
+    };
+    return write()
+      .then(async () => {
+        // Renamed on the event loop: a newer write made meanwhile is never replaced by this one.
+        if (gen !== this.#gen) {
+          await fs.promises.rm(tmp, { force: true });
+          return null;
+        }
+        fs.renameSync(tmp, this.#file);
+        const d = await fs.promises.open(dir, 'r').catch(() => null);
+        if (d !== null) await d.sync().catch(() => undefined).finally(() => d.close());
+        return null;
+      })
+      .catch(async (err: unknown) => {
+        await fs.promises.rm(tmp, { force: true }).catch(() => undefined);
+        const e = err instanceof Error ? err : new Error(String(err));
+        this.#log.error(`failed to persist metadata - ${e.message}`);
+        return e;
+      });
+  }
 }

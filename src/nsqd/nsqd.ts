@@ -7,6 +7,8 @@ import * as tls from 'node:tls';
 import { DiskQueue } from '../diskqueue/disk-queue.js';
 import type { BackendQueue } from '../diskqueue/backend-queue.js';
 import { DummyBackendQueue } from '../diskqueue/dummy-backend-queue.js';
+import { GroupCommit } from '../diskqueue/group-commit.js';
+import { WriteBatch } from '../diskqueue/write-batch.js';
 import { isTcpAddress, splitHostPort } from '../lib/host-port.js';
 import { Logger } from '../lib/logger.js';
 import { E2eLatency } from '../lib/quantile.js';
@@ -17,7 +19,9 @@ import type { NsqdContext } from './context.js';
 import { DataLock } from './data-lock.js';
 import { createHttpApi } from './http-api.js';
 import { LookupManager } from './lookup-manager.js';
-import { metadataPath, readMetadata, writeMetadata, type Metadata } from './metadata.js';
+import { watchAcceptErrors, watchDescriptorLimit } from './accept-errors.js';
+import { FlushScheduler } from './flush-scheduler.js';
+import { MetadataFile, readMetadata, type Metadata } from './metadata.js';
 import { NSQD_VERSION, tlsVersionNodeName, type NsqdOptions } from './options.js';
 import { COMMANDS } from './protocol-v2.js';
 import { statsSnapshot } from './stats.js';
@@ -40,6 +44,10 @@ export class Nsqd implements NsqdContext {
   readonly logger: Logger;
   readonly version = NSQD_VERSION;
   readonly startTime = Date.now();
+  readonly writeBatch = new WriteBatch();
+  readonly groupCommit = new GroupCommit();
+  readonly flushScheduler = new FlushScheduler();
+  readonly #metadataFile: MetadataFile;
   readonly #topics = new Map<string, Topic>();
   readonly clients = new Map<number, ClientV2>();
   #nextClientId = 1;
@@ -53,6 +61,8 @@ export class Nsqd implements NsqdContext {
   #tlsOptions: tls.SecureContextOptions | null = null;
   #rootCa: Buffer | undefined;
   #scanTimer: NodeJS.Timeout | null = null;
+  #stopFdWatch: (() => void) | null = null;
+  #persistScheduled = false;
   #lock: DataLock;
   #lookup: LookupManager | null = null;
   #statsd: StatsdReporter | null = null;
@@ -60,7 +70,6 @@ export class Nsqd implements NsqdContext {
   #tcpPort = 0;
   #httpPort = 0;
   #httpsPort = 0;
-  #persistScheduled = false;
   // Until nsqd.dat has been read, closing must not write it: a start-up that failed on a broken
   // file would otherwise replace the operator's topology with an empty one.
   #metadataLoaded = false;
@@ -69,6 +78,7 @@ export class Nsqd implements NsqdContext {
     this.options = options;
     this.logger = logger ?? new Logger(options.logPrefix, options.logLevel);
     this.#lock = new DataLock(options.dataPath);
+    this.#metadataFile = new MetadataFile(options.dataPath, () => this.metadata(), this.logger);
     // The root CA file also serves as the trust roots of HTTPS auth servers, with or without TLS.
     this.#rootCa = options.tlsRootCaFile !== '' ? fs.readFileSync(options.tlsRootCaFile) : undefined;
     if (options.tlsCert !== '' && options.tlsKey !== '') {
@@ -99,10 +109,13 @@ export class Nsqd implements NsqdContext {
     try {
       // Half-open: a client's EOF is answered after its last commands (compression is async).
       this.#tcpServer = net.createServer({ allowHalfOpen: true }, (sock) => this.#accept(sock));
+      watchAcceptErrors(this.#tcpServer, 'TCP', this.logger);
+      this.#stopFdWatch = watchDescriptorLimit('TCP', this.logger);
       this.#tcpPort = await listen(this.#tcpServer, o.tcpAddress);
       const api = createHttpApi(this);
       if (o.httpAddress !== '') {
         this.#httpServer = http.createServer(api.http);
+        watchAcceptErrors(this.#httpServer, 'HTTP', this.logger);
         // The router sends 100 Continue itself when a handler reads the body.
         this.#httpServer.on('checkContinue', api.http);
         this.#httpPort = await listen(this.#httpServer, o.httpAddress);
@@ -117,6 +130,7 @@ export class Nsqd implements NsqdContext {
           api.https,
         );
         this.#httpsServer.on('checkContinue', api.https);
+        watchAcceptErrors(this.#httpsServer, 'HTTPS', this.logger);
         // `require` accepts any certificate but, like Go's RequireAnyClientCert, not none.
         if (o.tlsClientAuthPolicy === 'require') {
           this.#httpsServer.on('secureConnection', (s: tls.TLSSocket) => {
@@ -190,6 +204,7 @@ export class Nsqd implements NsqdContext {
     // lines come once their connections are gone, as its servers log them after their handlers.
     const tcpAddr = this.#tcpServer?.listening ? describe(this.#tcpServer) : null;
     this.#tcpServer?.close();
+    this.#stopFdWatch?.();
     for (const c of [...this.clients.values()]) c.closeGracefully();
     if (tcpAddr !== null) this.logger.info(`TCP: closing ${tcpAddr}`);
     for (const [proto, server] of [['HTTP', this.#httpServer], ['HTTPS', this.#httpsServer]] as const) {
@@ -199,6 +214,8 @@ export class Nsqd implements NsqdContext {
       server.closeAllConnections();
       if (addr !== null) this.logger.info(`${proto}: closing ${addr}`);
     }
+    // Commits in flight finish first: their meta files must not land after the final ones.
+    await this.groupCommit.settled();
     if (this.#metadataLoaded) {
       try {
         this.persistMetadata(true);
@@ -259,6 +276,8 @@ export class Nsqd implements NsqdContext {
       syncEvery: o.syncEvery,
       syncTimeoutMs: o.syncTimeout,
       logger: this.logger,
+      writeBatch: this.writeBatch,
+      groupCommit: this.groupCommit,
     });
   }
 
@@ -420,16 +439,16 @@ export class Nsqd implements NsqdContext {
     return { topics, version: this.version };
   }
 
-  #writeMetadata(): void {
-    const md = this.metadata();
-    this.logger.info(`NSQ: persisting topic/channel metadata to ${metadataPath(this.options.dataPath)}`);
-    writeMetadata(this.options.dataPath, md);
-  }
-
-  /** Persist nsqd.dat; coalesced to once per event-loop turn unless `now`. */
+  /** Persist nsqd.dat: now (synchronously), or with the next group commit (off the event loop). */
   persistMetadata(now = false): void {
     if (now) {
-      this.#writeMetadata();
+      this.#metadataFile.writeNow();
+      return;
+    }
+    // Durable mode: with the group commit, so an acknowledged first publish has its topic in
+    // nsqd.dat. Default: coalesced to once per turn, written before the next turn's requests.
+    if (this.options.syncEvery === 1) {
+      this.groupCommit.mark(this.#metadataFile);
       return;
     }
     if (this.#persistScheduled) return;
@@ -438,7 +457,7 @@ export class Nsqd implements NsqdContext {
       this.#persistScheduled = false;
       if (this.#closing) return;
       try {
-        this.#writeMetadata();
+        this.#metadataFile.writeNow();
       } catch (err) {
         this.logger.error(`failed to persist metadata - ${(err as Error).message}`);
       }

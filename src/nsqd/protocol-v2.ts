@@ -1,4 +1,5 @@
 import { goJson } from '../http/respond.js';
+import type { BodyBatch } from '../protocol/body-batch.js';
 import { byteString, ProtocolError } from '../protocol/errors.js';
 import { encodeResponse, FRAME_CLOSE_WAIT, FRAME_OK } from '../protocol/frame.js';
 import { nowTimestamp, MESSAGE_ID_LENGTH } from '../protocol/message.js';
@@ -7,7 +8,8 @@ import type { InFlightResult } from './channel.js';
 import { refreshAuth } from './auth-gate.js';
 import type { ClientV2 } from './client-v2.js';
 import type { CommandHandler, Reply, SessionState } from './command-handler.js';
-import { applyIdentify, decodeIdentify, identifyResponse, negotiate } from './identify.js';
+import { applyIdentify, decodeIdentify, decodeIdentifySliced, identifyResponse, negotiate, type IdentifyData } from './identify.js';
+import { publishBodies, runSliced } from './mpub-slicer.js';
 import { EXPERIMENT_TOPOLOGY_AWARE_CONSUMPTION } from './options.js';
 import { PutError, type Topic } from './topic.js';
 
@@ -52,15 +54,24 @@ function checkMessageId(id: string): void {
   if (id.length !== MESSAGE_ID_LENGTH) throw invalid('invalid message ID');
 }
 
-function publish(c: ClientV2, cmd: string, topic: Topic, put: () => void): Reply {
-  const doPut = () => {
+function publish(c: ClientV2, cmd: string, topic: Topic, put: () => void | Promise<void>): Reply {
+  const failed = (err: unknown): never => {
+    if (err instanceof PutError) throw new ProtocolError(`E_${cmd}_FAILED`, `${cmd} failed ${byteString(err.message)}`);
+    throw err;
+  };
+  // OK once the topic says the publish is safe: at once, or after the group commit (--sync-every=1).
+  const ack = (): Reply => {
+    const p = topic.acknowledged();
+    return p === null ? FRAME_OK : p.then(() => FRAME_OK, failed);
+  };
+  const doPut = (): Reply => {
+    let r: void | Promise<void>;
     try {
-      put();
+      r = put();
     } catch (err) {
-      if (err instanceof PutError) throw new ProtocolError(`E_${cmd}_FAILED`, `${cmd} failed ${byteString(err.message)}`);
-      throw err;
+      return failed(err);
     }
-    return FRAME_OK;
+    return r instanceof Promise ? r.then(ack, failed) : ack();
   };
   const ready = c.host.topicReady(topic);
   return ready === null ? doPut() : ready.then(doPut);
@@ -85,39 +96,50 @@ const IDENTIFY: CommandHandler = {
   allowedIn: INIT,
   tlsExempt: true,
   exec(c, _params, body) {
-    const data = decodeIdentify(body as Buffer);
-    // Identity fields are stored before validation, as the original does.
-    if (data.client_id) c.clientId = data.client_id;
-    if (data.hostname) c.hostname = data.hostname;
-    if (data.user_agent !== undefined) c.userAgent = data.user_agent;
-    if (data.topology_region !== undefined) c.topologyRegion = data.topology_region;
-    if (data.topology_zone !== undefined) c.topologyZone = data.topology_zone;
-    const o = c.host.options;
-    if (o.enableExperiment.includes(EXPERIMENT_TOPOLOGY_AWARE_CONSUMPTION)) {
-      // Empty strings match too, as upstream: a node without a zone treats zone-less clients as local.
-      c.zoneLocal = c.topologyZone === o.topologyZone;
-      c.regionLocal = c.topologyRegion === o.topologyRegion;
-    }
-    // Every IDENTIFY (several are allowed before SUB) takes full effect, including on delivery:
-    // upstream's message pump only applies the first one's heartbeat, buffer timeout, sample rate,
-    // msg timeout and locality (tcp-protocol.md §7.1). Deliberately not reproduced: no client
-    // sends a second IDENTIFY, and one that did would expect it to work.
-    const settings = applyIdentify(data, c.settings, o);
-    c.applySettings(settings);
-    c.host.logger.info(`[${c.remoteAddress}] IDENTIFY: ${JSON.stringify(data)}`);
-    if (data.feature_negotiation !== true) return FRAME_OK;
-    const n = negotiate(data, o, c.host.secureContext() !== null);
-    c.sendFrame(encodeResponse(identifyResponse(o, c.host.version, settings, n, c.host.authEnabled())));
-    if (!n.tls && !n.snappy && !n.deflate) return null;
-    return c.upgrade(n).then(
-      () => null,
-      (err: unknown) => {
-        if (err instanceof ProtocolError) throw err;
-        throw new ProtocolError('E_IDENTIFY_FAILED', `IDENTIFY failed ${byteString((err as Error).message)}`);
-      },
-    );
+    const b = body as Buffer;
+    // A large body (up to --max-body-size) is decoded in slices that let other clients in.
+    if (b.length > SLICED_IDENTIFY_BYTES) return runSliced(decodeIdentifySliced(b)).then((data) => identify(c, data));
+    return identify(c, decodeIdentify(b));
   },
 };
+
+/** IDENTIFY bodies above this size are decoded in slices (see runSliced). */
+const SLICED_IDENTIFY_BYTES = 64 * 1024;
+
+function identify(c: ClientV2, data: IdentifyData): Reply {
+  // Identity fields are stored before validation, as the original does.
+  // An explicit "" is kept (/stats shows it, as the original's); only an absent (or null) field
+  // leaves the remote-IP default.
+  if (data.client_id !== undefined) c.clientId = data.client_id;
+  if (data.hostname !== undefined) c.hostname = data.hostname;
+  if (data.user_agent !== undefined) c.userAgent = data.user_agent;
+  if (data.topology_region !== undefined) c.topologyRegion = data.topology_region;
+  if (data.topology_zone !== undefined) c.topologyZone = data.topology_zone;
+  const o = c.host.options;
+  if (o.enableExperiment.includes(EXPERIMENT_TOPOLOGY_AWARE_CONSUMPTION)) {
+    // Empty strings match too, as upstream: a node without a zone treats zone-less clients as local.
+    c.zoneLocal = c.topologyZone === o.topologyZone;
+    c.regionLocal = c.topologyRegion === o.topologyRegion;
+  }
+  // Every IDENTIFY (several are allowed before SUB) takes full effect, including on delivery:
+  // upstream's message pump only applies the first one's heartbeat, buffer timeout, sample rate,
+  // msg timeout and locality (tcp-protocol.md §7.1). Deliberately not reproduced: no client
+  // sends a second IDENTIFY, and one that did would expect it to work.
+  const settings = applyIdentify(data, c.settings, o);
+  c.applySettings(settings);
+  c.host.logger.info(`[${c.remoteAddress}] IDENTIFY: ${JSON.stringify(data)}`);
+  if (data.feature_negotiation !== true) return FRAME_OK;
+  const n = negotiate(data, o, c.host.secureContext() !== null);
+  c.sendFrame(encodeResponse(identifyResponse(o, c.host.version, settings, n, c.host.authEnabled())));
+  if (!n.tls && !n.snappy && !n.deflate) return null;
+  return c.upgrade(n).then(
+    () => null,
+    (err: unknown) => {
+      if (err instanceof ProtocolError) throw err;
+      throw new ProtocolError('E_IDENTIFY_FAILED', `IDENTIFY failed ${byteString((err as Error).message)}`);
+    },
+  );
+}
 
 const AUTH: CommandHandler = {
   allowedIn: INIT,
@@ -327,13 +349,12 @@ const MPUB: CommandHandler = {
   exec(c, params, bodies) {
     const topicName = params[0]!;
     const topic = c.host.getTopic(topicName);
-    const list = bodies as Buffer[];
+    const list = bodies as BodyBatch;
     const [hi, lo] = nowTimestamp();
     return publish(c, 'MPUB', topic, () => {
-      const ms = new Array(list.length);
-      for (let i = 0; i < list.length; i++) ms[i] = topic.newMessage(list[i]!, hi, lo);
-      topic.putMessages(ms);
-      countPub(c, topicName, list.length);
+      const done = publishBodies(topic, list, hi, lo);
+      if (done === undefined) countPub(c, topicName, list.length);
+      else return done.then(() => countPub(c, topicName, list.length));
     });
   },
 };

@@ -1,5 +1,5 @@
 import type { BackendQueue } from '../diskqueue/backend-queue.js';
-import { flushPendingWrites } from '../diskqueue/disk-queue.js';
+import type { WriteFailure } from '../diskqueue/write-batch.js';
 import { Deque } from '../lib/deque.js';
 import { decodeMessage, Message } from '../protocol/message.js';
 import { isEphemeral } from '../protocol/names.js';
@@ -97,13 +97,42 @@ export class Topic {
     this.#flushWrites();
   }
 
-  /** Disk writes are batched (flushPendingWrites): a publish is acknowledged only once they are done. */
+  /** Disk writes are batched (WriteBatch): a publish is acknowledged only once they are done. */
   #flushWrites(): void {
-    const err = flushPendingWrites();
-    if (err !== null) {
-      this.#ctx.setHealth(err);
-      throw new PutError(err.message);
+    const failures = this.#ctx.writeBatch.flush();
+    if (failures !== null) this.#checkWrites(failures);
+  }
+
+  /**
+   * Throws PutError when the topic's own queue failed to store the publish. A channel's failure
+   * is only logged, as the original's channel.put does: the topic has accepted the message and
+   * fanned it out, so failing the publish would make a retrying publisher duplicate it.
+   */
+  #checkWrites(failures: readonly WriteFailure[], logChannels = true): void {
+    let own: Error | null = null;
+    const prefix = `${this.name}:`;
+    for (const f of failures) {
+      this.#ctx.setHealth(f.error);
+      if (f.name === this.name) own = f.error;
+      else if (logChannels && f.name.startsWith(prefix)) {
+        const channel = f.name.slice(prefix.length);
+        this.#ctx.logger.error(`CHANNEL(${channel}): failed to write message to backend - ${f.error.message}`);
+      }
     }
+    if (own !== null) throw new PutError(own.message);
+  }
+
+  /**
+   * What a publisher waits for before its OK: null when the publish is done (default settings:
+   * written to the kernel); with --sync-every=1 the group commit that makes it durable (fsync),
+   * rejected with PutError when the topic's own queue failed.
+   */
+  acknowledged(): Promise<void> | null {
+    if (this.ephemeral || this.#ctx.options.syncEvery !== 1) return null;
+    return this.#ctx.groupCommit.durable().then((failures) => {
+      // Channel failures were logged by their queues; every waiter repeating them adds nothing.
+      if (failures.length !== 0) this.#checkWrites(failures, false);
+    });
   }
 
   #put(m: Message, pump: boolean): void {

@@ -1,3 +1,4 @@
+import { BodyBatch } from './body-batch.js';
 import { appendChunk, fillFrom } from './byte-stream.js';
 import { ProtocolError } from './errors.js';
 
@@ -10,14 +11,15 @@ import { ProtocolError } from './errors.js';
  * first a `line` item with `hasBody: true`, then, after the caller calls `acceptBody()`, a `body`
  * or `mpub` item. Size errors carry the original's codes and texts, in the original's order.
  */
-const MAGIC_V2 = Buffer.from('  V2');
+/** The 4-byte protocol V2 magic a client sends first. */
+export const MAGIC_V2 = Buffer.from('  V2');
 const EMPTY = Buffer.alloc(0);
 export const MAX_LINE_LENGTH = 16384;
 
 export type ParsedItem =
   | { type: 'line'; name: string; params: string[]; hasBody: boolean }
   | { type: 'body'; name: string; params: string[]; body: Buffer }
-  | { type: 'mpub'; name: string; params: string[]; messages: Buffer[] };
+  | { type: 'mpub'; name: string; params: string[]; messages: BodyBatch };
 
 export interface ParserLimits {
   maxBodySize: number;
@@ -58,7 +60,13 @@ export class CommandParser {
   #filled = 0;
   #mpubLeft = 0;
   #mpubIndex = 0;
-  #messages: Buffer[] = [];
+  // MPUB bodies go back to back into one arena (see BodyBatch), not one buffer each.
+  #bodySize = 0;
+  #arena: Buffer = Buffer.alloc(0);
+  #arenaLen = 0;
+  #starts = new Int32Array(0);
+  #ends = new Int32Array(0);
+  #msgSize = 0;
 
   constructor(limits: ParserLimits, expectMagic = true) {
     this.#limits = limits;
@@ -117,6 +125,7 @@ export class CommandParser {
           const size = this.#buf.readInt32BE(this.#off);
           this.#off += 4;
           this.#checkBodySize(size);
+          this.#bodySize = size;
           if (this.#kind === 'mpub') {
             this.#state = State.MpubCount;
           } else {
@@ -141,7 +150,12 @@ export class CommandParser {
           if (count <= 0 || count > max) throw new ProtocolError('E_BAD_BODY', `MPUB invalid message count ${count}`);
           this.#mpubLeft = count;
           this.#mpubIndex = 0;
-          this.#messages = [];
+          // Sized for the declared body; grows if the sizes say otherwise (the original reads
+          // the messages from the stream, not from a body of the declared size).
+          this.#arena = Buffer.allocUnsafe(Math.max(64, this.#bodySize - 4 - 4 * count));
+          this.#arenaLen = 0;
+          this.#starts = new Int32Array(count);
+          this.#ends = new Int32Array(count);
           this.#state = State.MpubMsgSize;
           continue;
         }
@@ -151,22 +165,29 @@ export class CommandParser {
           this.#off += 4;
           if (size <= 0) throw new ProtocolError('E_BAD_MESSAGE', `MPUB invalid message(${this.#mpubIndex}) body size ${size}`);
           if (size > this.#limits.maxMsgSize) throw new ProtocolError('E_BAD_MESSAGE', `MPUB message too big ${size} > ${this.#limits.maxMsgSize}`);
-          this.#target = Buffer.allocUnsafe(size);
+          this.#reserve(size);
+          this.#msgSize = size;
           this.#filled = 0;
           this.#state = State.MpubMsgBody;
           continue;
         }
         case State.MpubMsgBody: {
-          if (!this.#fill()) return null;
-          this.#messages.push(this.#target!);
-          this.#target = null;
-          this.#mpubIndex++;
+          const n = Math.min(this.#msgSize - this.#filled, this.#avail());
+          this.#buf.copy(this.#arena, this.#arenaLen + this.#filled, this.#off, this.#off + n);
+          this.#off += n;
+          this.#filled += n;
+          if (this.#filled < this.#msgSize) return null;
+          const i = this.#mpubIndex++;
+          this.#starts[i] = this.#arenaLen;
+          this.#arenaLen += this.#msgSize;
+          this.#ends[i] = this.#arenaLen;
           if (--this.#mpubLeft > 0) {
             this.#state = State.MpubMsgSize;
             continue;
           }
-          const messages = this.#messages;
-          this.#messages = [];
+          const messages = new BodyBatch(this.#arena, this.#starts, this.#ends);
+          this.#arena = Buffer.alloc(0);
+          this.#starts = this.#ends = new Int32Array(0);
           this.#state = State.Line;
           return { type: 'mpub', name: this.#name, params: this.#params, messages };
         }
@@ -195,6 +216,15 @@ export class CommandParser {
       default:
         return null;
     }
+  }
+
+  /** Room in the arena for `n` more bytes (doubling, so growth costs linear time overall). */
+  #reserve(n: number): void {
+    const need = this.#arenaLen + n;
+    if (need <= this.#arena.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(need, this.#arena.length * 2));
+    this.#arena.copy(grown, 0, 0, this.#arenaLen);
+    this.#arena = grown;
   }
 
   #avail(): number {

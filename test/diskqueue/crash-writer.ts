@@ -2,7 +2,7 @@
 // step, acknowledging each completed operation on stdout ("p <i>" / "c <i>") with a synchronous
 // write, until it is killed.
 import * as fs from 'node:fs';
-import { DiskQueue, flushPendingWrites } from '../../src/diskqueue/disk-queue.js';
+import { DiskQueue } from '../../src/diskqueue/disk-queue.js';
 
 const [dir, maxBytes] = process.argv.slice(2);
 const q = new DiskQueue({
@@ -19,7 +19,7 @@ for (let i = 0; i < 1_000_000; i++) {
   const rec = Buffer.alloc(26 + (i % 170), 0x2e);
   rec.write(`rec-${i}-`, 0, 'latin1');
   q.put(rec);
-  if (flushPendingWrites() !== null) throw new Error('write failed');
+  if (q.flushPending() !== null) throw new Error('write failed');
   fs.writeSync(1, `p ${i}\n`);
   if (i % 3 === 2) {
     const b = q.peek()!;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DiskQueue, flushPendingWrites } from '../../src/diskqueue/disk-queue.js';
+import { DiskQueue } from '../../src/diskqueue/disk-queue.js';
 import { DummyBackendQueue } from '../../src/diskqueue/dummy-backend-queue.js';
 import type { BackendQueue } from '../../src/diskqueue/backend-queue.js';
 import { CaptureLogger, drain, queueFiles, queueOptions, readMeta, record, recordIndex, tempDir } from './helpers.js';
@@ -99,7 +99,7 @@ test('rollover across many segments: sizes follow the roll-before-write rule, or
     sizes.push(size);
     q.put(record(i, size));
   }
-  assert.equal(flushPendingWrites(), null);
+  assert.equal(q.flushPending(), null);
   // Recompute the expected segmentation independently.
   const expected: number[][] = [[]];
   let pos = 0;
@@ -132,7 +132,7 @@ test('a record larger than maxBytesPerFile is written alone at position 0 of a f
   q.put(record(1, 300)); // does not fit: file 1 @0, alone
   q.put(record(2, 30)); // file 2
   q.put(record(3, 300)); // file 3
-  assert.equal(flushPendingWrites(), null);
+  assert.equal(q.flushPending(), null);
   assert.deepEqual(
     queueFiles(dir).filter((f) => !f.includes('meta')).map((f) => fs.statSync(path.join(dir, f)).size),
     [34, 304, 34, 304],
@@ -213,7 +213,7 @@ test('crash before the first sync ever (no meta file): records are still salvage
   let q = new DiskQueue(opts);
   for (let i = 0; i < 5; i++) q.put(record(i));
   // Records reach the kernel at the flush that precedes an acknowledgement; a crash after it.
-  assert.equal(flushPendingWrites(), null);
+  assert.equal(q.flushPending(), null);
   q.delete();
   assert.ok(!fs.existsSync(path.join(dir, 'dq.diskqueue.meta.dat')));
   q = new DiskQueue(opts);

@@ -108,6 +108,25 @@ describe('IDENTIFY', () => {
     assert.equal(client.state, 3);
   });
 
+  it('keeps an explicitly empty client_id and hostname; absent ones default to the remote IP', async () => {
+    const topic = uniq('ident_empty');
+    const empty = await connect();
+    empty.identify({ client_id: '', hostname: '' });
+    await empty.expectResponse('OK');
+    empty.send(`SUB ${topic} empty`);
+    await empty.expectResponse('OK');
+    const absent = await connect();
+    absent.identify({ user_agent: 'x' });
+    await absent.expectResponse('OK');
+    absent.send(`SUB ${topic} absent`);
+    await absent.expectResponse('OK');
+    const s = await nsqdStats(daemon().httpPort, topic);
+    const e = channelStats(s, topic, 'empty')!.clients![0]!;
+    assert.deepEqual([e.client_id, e.hostname], ['', '']);
+    const a = channelStats(s, topic, 'absent')!.clients![0]!;
+    assert.deepEqual([a.client_id, a.hostname], ['127.0.0.1', '127.0.0.1']);
+  });
+
   it('is refused after SUB', async () => {
     const c = await subscribed();
     c.identify({});

@@ -10,7 +10,9 @@ import { ProtocolError } from '../../src/protocol/errors.js';
  */
 const LIMITS: ParserLimits = { maxBodySize: 5 * 1024 * 1024, maxMsgSize: 1024 * 1024 };
 
-type Outcome = ParsedItem | { type: 'error'; wire: string; fatal: boolean } | { type: 'silent-close' };
+/** A parsed item with an MPUB's bodies as an array, for comparisons. */
+type Item = Exclude<ParsedItem, { type: 'mpub' }> | { type: 'mpub'; name: string; params: string[]; messages: Buffer[] };
+type Outcome = Item | { type: 'error'; wire: string; fatal: boolean } | { type: 'silent-close' };
 
 function int32(n: number): Buffer {
   const b = Buffer.alloc(4);
@@ -62,13 +64,13 @@ function run(input: Buffer, chunk = 0, opts: { magic?: boolean; eof?: boolean; l
   return out;
 }
 
-function copyItem(item: ParsedItem): ParsedItem {
+function copyItem(item: ParsedItem): Item {
   if (item.type === 'body') return { ...item, params: [...item.params], body: Buffer.from(item.body) };
-  if (item.type === 'mpub') return { ...item, params: [...item.params], messages: item.messages.map((m) => Buffer.from(m)) };
+  if (item.type === 'mpub') return { ...item, params: [...item.params], messages: item.messages.toArray() };
   return { ...item, params: [...item.params] };
 }
 
-const line = (name: string, params: string[] = [], hasBody = false): ParsedItem => ({ type: 'line', name, params, hasBody });
+const line = (name: string, params: string[] = [], hasBody = false): Item => ({ type: 'line', name, params, hasBody });
 const err = (wire: string): Outcome => ({ type: 'error', wire, fatal: true });
 
 /** Every command once, as one stream. */
