@@ -142,7 +142,8 @@ export class Connection {
   #dial(): Promise<void> {
     const { host, port } = splitHostPort(this.address);
     return new Promise((resolve, reject) => {
-      const sock = net.connect({ host, port });
+      const local = this.#opts.localAddress === '' ? {} : { localAddress: splitHostPort(this.#opts.localAddress.includes(':') ? this.#opts.localAddress : `${this.#opts.localAddress}:0`).host };
+      const sock = net.connect({ host, port, ...local });
       this.#raw = sock;
       this.#sock = sock;
       const timer = setTimeout(() => {

@@ -94,6 +94,7 @@ export class Consumer extends EventEmitter implements ConsumerConnectionOwner {
   #backoffTimer: NodeJS.Timeout | null = null;
 
   #lookupdUrls: string[] = [];
+  readonly #directAddresses: string[];
   #lookupTimer: NodeJS.Timeout | null = null;
   #lookupRunning: Promise<void> | null = null;
 
@@ -142,6 +143,7 @@ export class Consumer extends EventEmitter implements ConsumerConnectionOwner {
     this.#maxInFlight = this.#o.maxInFlight;
     if (!(this.#maxInFlight >= 0)) throw clientError('E_INVALID_ARGUMENT', `maxInFlight must be >= 0`);
     this.#lookupdUrls = this.#o.lookupdHttpAddresses.map((a) => lookupUrl(a, topic));
+    this.#directAddresses = [...this.#o.nsqdTcpAddresses];
   }
 
   /** The current RDY budget. */
@@ -181,16 +183,31 @@ export class Consumer extends EventEmitter implements ConsumerConnectionOwner {
    */
   async connect(): Promise<void> {
     if (this.#state !== 'init') throw clientError('E_INVALID_ARGUMENT', `connect() called twice`);
-    this.#state = 'running';
-    this.#redistributeTimer = setInterval(() => this.#redistributeRdy(), this.#o.rdyRedistributeInterval);
-    this.#redistributeTimer.unref();
-    const work: Promise<void>[] = this.#o.nsqdTcpAddresses.map((a) => this.#connectTo(a, true));
+    this.#start();
+    const work: Promise<void>[] = this.#o.nsqdTcpAddresses.map((a) => this.#connectTo(a, true, false));
     if (this.#lookupdUrls.length > 0) {
       work.push(this.#queryLookupds());
       const jitter = Math.random() * this.#o.lookupdPollJitter * this.#o.lookupdPollInterval;
       this.#lookupTimer = setTimeout(() => this.#pollLoop(), jitter);
     }
     await Promise.all(work);
+  }
+
+  /**
+   * go-nsq `ConnectToNSQD`: connects to one more nsqd now and rejects if that fails (no retry);
+   * once connected, a dropped connection is retried like the `nsqdTcpAddresses` ones.
+   */
+  async connectToNsqd(address: string): Promise<void> {
+    if (this.#state === 'init') this.#start();
+    if (this.#state !== 'running') throw clientError('E_CLOSED', 'consumer is closed');
+    if (!this.#directAddresses.includes(address)) this.#directAddresses.push(address);
+    await this.#connectTo(address, true, true);
+  }
+
+  #start(): void {
+    this.#state = 'running';
+    this.#redistributeTimer = setInterval(() => this.#redistributeRdy(), this.#o.rdyRedistributeInterval);
+    this.#redistributeTimer.unref();
   }
 
   /** Changes the RDY budget and re-applies each connection's share (go-nsq `ChangeMaxInFlight`). */
@@ -201,7 +218,7 @@ export class Consumer extends EventEmitter implements ConsumerConnectionOwner {
 
   // ---- connections
 
-  async #connectTo(address: string, direct: boolean): Promise<void> {
+  async #connectTo(address: string, direct: boolean, rejectOnFailure: boolean): Promise<void> {
     if (this.#state !== 'running' || this.#conns.has(address) || this.#dialing.has(address)) return;
     this.#dialing.add(address);
     const c = new ConsumerConnection(address, this.#conn, this);
@@ -211,9 +228,10 @@ export class Consumer extends EventEmitter implements ConsumerConnectionOwner {
       this.#dialing.delete(address);
       c.destroy();
       this.#log.error(`[${this.topic}/${this.channel}] (${address}) error connecting to nsqd - ${(err as Error).message}`);
+      this.#checkAllClosed();
+      if (rejectOnFailure) throw err;
       this.#emitError(err as Error);
       if (direct) this.#scheduleReconnect(address);
-      this.#checkAllClosed();
       return;
     }
     this.#dialing.delete(address);
@@ -239,7 +257,7 @@ export class Consumer extends EventEmitter implements ConsumerConnectionOwner {
     r.failures++;
     r.timer = setTimeout(() => {
       r.timer = null;
-      void this.#connectTo(address, true);
+      void this.#connectTo(address, true, false);
     }, delay);
     this.#reconnects.set(address, r);
   }
@@ -256,7 +274,7 @@ export class Consumer extends EventEmitter implements ConsumerConnectionOwner {
       const left = this.#conns.size;
       if (hadRdy && (left === this.#maxInFlight || this.#backoffCounter > 0)) this.#needRedistribute = true;
       for (const other of this.#conns.values()) this.#maybeUpdateRdy(other);
-      if (this.#o.nsqdTcpAddresses.includes(c.address)) this.#scheduleReconnect(c.address);
+      if (this.#directAddresses.includes(c.address)) this.#scheduleReconnect(c.address);
       else if (this.#lookupdUrls.length > 0) void this.#queryLookupds();
     } else this.#checkAllClosed();
   }
@@ -298,7 +316,7 @@ export class Consumer extends EventEmitter implements ConsumerConnectionOwner {
           }
         }),
       );
-      await Promise.all([...found].map((a) => this.#connectTo(a, false)));
+      await Promise.all([...found].map((a) => this.#connectTo(a, false, false)));
     })().finally(() => (this.#lookupRunning = null));
     return this.#lookupRunning;
   }

@@ -21,3 +21,4 @@ export { Connection, type AuthIdentity, type ConnectionHandler, type ConnectionS
 export { LookupError, lookupUrl, parseLookupResponse, queryLookupd } from './lookupd.js';
 export { backoffDuration, backoffStep, cappedRdy, perConnectionRdy, type BackoffSignal, type BackoffStep, type BackoffStrategy } from './flow-control.js';
 export * as commands from './commands.js';
+export { ConfigOptionError, applyClientOption, applyClientOptions, type ClientOptions } from './config-opt.js';

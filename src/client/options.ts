@@ -48,6 +48,8 @@ export interface ConnectionOptions {
   /** IDENTIFY `topology_region` / `topology_zone` (post-1.3.0 servers; ignored by older ones). */
   topologyRegion?: string;
   topologyZone?: string;
+  /** Local address to bind outgoing connections to (go-nsq `local_addr`). */
+  localAddress?: string;
   /** Where the library logs (NSQ log format); default: warnings and errors to stderr. */
   logger?: Logger;
 }
@@ -73,6 +75,7 @@ export interface ResolvedConnectionOptions {
   maxMsgSize: number;
   topologyRegion: string;
   topologyZone: string;
+  localAddress: string;
 }
 
 const DEFAULT_MAX_FRAME = 64 * 1024 * 1024;
@@ -100,6 +103,7 @@ export function resolveConnectionOptions(o: ConnectionOptions = {}): ResolvedCon
     maxMsgSize: o.maxMsgSize && o.maxMsgSize > 0 ? o.maxMsgSize : DEFAULT_MAX_FRAME,
     topologyRegion: o.topologyRegion ?? '',
     topologyZone: o.topologyZone ?? '',
+    localAddress: o.localAddress ?? '',
   };
 }
 
