@@ -31,6 +31,15 @@ process.on('exit', () => {
   for (const p of running) p.kill('SIGKILL');
 });
 
+/** Kills every tool still running (for afterEach: a failed test must not leave one behind). */
+export async function killTools(): Promise<void> {
+  const waits = [...running].map((p) => new Promise<void>((r) => {
+    p.once('close', () => r());
+    p.kill('SIGKILL');
+  }));
+  await Promise.all(waits);
+}
+
 /** Starts `dist/src/apps/<app>.js` with `args`. */
 export function spawnTool(app: string, args: string[]): RunningTool {
   const proc = spawn(process.execPath, [path.join(appsDir, `${app}.js`), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -87,7 +96,7 @@ export async function httpPublish(httpPort: number, topic: string, bodies: strin
 /** The named channel's stats object from nsqd /stats (undefined if absent). */
 export async function channelStats(httpPort: number, topic: string, channel: string): Promise<Record<string, number> | undefined> {
   const res = await request(httpPort, 'GET', `/stats?format=json&topic=${encodeURIComponent(topic)}`);
-  const stats = JSON.parse(res.text) as { topics: Array<{ topic_name: string; channels: Array<Record<string, unknown>> }> };
-  const t = stats.topics.find((x) => x.topic_name === topic);
+  const stats = JSON.parse(res.text) as { topics: Array<{ topic_name: string; channels: Array<Record<string, unknown>> }> | null };
+  const t = (stats.topics ?? []).find((x) => x.topic_name === topic);
   return t?.channels.find((c) => c.channel_name === channel) as Record<string, number> | undefined;
 }

@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { HostPool, RoundRobin } from '../../src/apps/lib/host-pool.js';
 import { percentile, TimerMetrics } from '../../src/apps/lib/timer-metrics.js';
 import { applyJsonFilter, filtersEnabled } from '../../src/apps/lib/json-filter.js';
-import { ClientOptError, parseClientOpts } from '../../src/apps/lib/consumer-opts.js';
 
 test('round-robin: nsq_to_http pre-increments, nsq_to_nsq does not', () => {
   const a = new RoundRobin(['a', 'b', 'c'], true);
@@ -69,18 +68,4 @@ test('json filters: require field / value, whitelist re-encoding like Go', () =>
   assert.equal(r.kind, 'pass');
   assert.equal(r.kind === 'pass' && r.body.toString(), '{"a":1,"z":"\\u003cx\\u003e"}');
   assert.equal(applyJsonFilter(w, Buffer.from('[1]')).kind, 'backoff');
-});
-
-test('--consumer-opt key,value parsing', () => {
-  assert.deepEqual(parseClientOpts(['max_attempts,7', 'msg-timeout,5s', 'heartbeat_interval,1000', 'snappy', 'tls_v1,false', 'lookupd_poll_jitter,0.5', 'client_id,me']), {
-    maxAttempts: 7,
-    msgTimeout: 5000,
-    heartbeatInterval: 1000,
-    snappy: true,
-    tls: false,
-    lookupdPollJitter: 0.5,
-    clientId: 'me',
-  });
-  assert.throws(() => parseClientOpts(['bogus,1']), (e: unknown) => e instanceof ClientOptError && e.message === 'invalid option bogus');
-  assert.throws(() => parseClientOpts(['max_attempts,x']), ClientOptError);
 });
