@@ -155,3 +155,24 @@ test('original startup errors', async () => {
   }
   assert.equal((await runTool('nsq_to_file', ['--version'])).stdout, 'nsq_to_file v1.3.0\n');
 });
+
+test('SIGHUP closes the current file (moved out of the work dir); the next message opens the next revision', async () => {
+  const out = dir();
+  const work = dir();
+  const tool = spawnTool('nsq_to_file', ['--topic=tf_hup', `--nsqd-tcp-address=127.0.0.1:${nsqd.tcpPort}`, `--output-dir=${out}`, `--work-dir=${work}`, '--host-identifier=h', '--sync-interval=100ms']);
+  await waitFor(async () => (await channelStats(nsqd.httpPort, 'tf_hup', 'nsq_to_file')) !== undefined, 'subscription');
+  await httpPublish(nsqd.httpPort, 'tf_hup', ['before']);
+  await drained('tf_hup', 'nsq_to_file', 1);
+  tool.proc.kill('SIGHUP');
+  await waitFor(() => fs.readdirSync(out).length === 1, 'the file moved to the output dir');
+  await httpPublish(nsqd.httpPort, 'tf_hup', ['after']);
+  await drained('tf_hup', 'nsq_to_file', 2);
+  const r = await tool.stop();
+  assert.equal(r.code, 0, r.stderr);
+  const files = fs.readdirSync(out).sort();
+  assert.equal(files.length, 2);
+  assert.match(files[0], /^tf_hup\.h-000000\./);
+  assert.match(files[1], /^tf_hup\.h-000001\./);
+  assert.equal(fs.readFileSync(path.join(out, files[0]), 'utf8'), 'before\n');
+  assert.equal(fs.readFileSync(path.join(out, files[1]), 'utf8'), 'after\n');
+});

@@ -14,8 +14,8 @@ interface Seen {
   body: string;
 }
 
-/** A real HTTP endpoint recording what it receives; `status(req)` decides the answer. */
-async function endpoint(status: (s: Seen, n: number) => number = () => 200) {
+/** A real HTTP endpoint recording what it receives; `status(req)` decides the answer, after `delayMs`. */
+async function endpoint(status: (s: Seen, n: number) => number = () => 200, delayMs = 0) {
   const seen: Seen[] = [];
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -23,8 +23,11 @@ async function endpoint(status: (s: Seen, n: number) => number = () => 200) {
     req.on('end', () => {
       const s = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString() };
       seen.push(s);
-      res.writeHead(status(s, seen.length));
-      res.end('ok');
+      const code = status(s, seen.length);
+      setTimeout(() => {
+        res.writeHead(code);
+        res.end('ok');
+      }, delayMs);
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -142,6 +145,20 @@ test('status lines every --status-every requests', async () => {
   await drained('th_status', 4);
   await waitFor(() => (tool.stderr().match(/\[aggregate\]: finished 2 - 99th: [\d.]+ms - 95th: [\d.]+ms - avg: [\d.]+ms/g) ?? []).length === 2, 'two status lines');
   await tool.stop();
+});
+
+test('SIGTERM mid-delivery: nothing lost, nothing sent twice (delivered ones FINished, the rest back in nsqd)', async () => {
+  const a = await endpoint(() => 200, 300);
+  await httpPublish(nsqd.httpPort, 'th_term', ['t1', 't2', 't3', 't4', 't5']);
+  const tool = spawnTool('nsq_to_http', ['--topic=th_term', `--nsqd-tcp-address=127.0.0.1:${nsqd.tcpPort}`, `--post=${a.url}/`, '--n=1']);
+  await waitFor(() => a.seen.length >= 1, 'the first delivery');
+  const r = await tool.stop();
+  assert.equal(r.code, 0, r.stderr);
+  const delivered = a.seen.length;
+  await waitFor(async () => (await channelStats(nsqd.httpPort, 'th_term', 'nsq_to_http'))?.in_flight_count === 0, 'nothing in flight');
+  const c = await channelStats(nsqd.httpPort, 'th_term', 'nsq_to_http');
+  assert.equal(new Set(a.seen.map((s) => s.body)).size, delivered, 'no body delivered twice');
+  assert.equal(c!.depth + c!.deferred_count, 5 - delivered, 'undelivered messages are back in the channel');
 });
 
 test('original startup errors', async () => {

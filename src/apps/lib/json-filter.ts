@@ -4,6 +4,7 @@
  * shouldPassMessage/filterMessage.
  */
 import { goJson } from '../../http/respond.js';
+import { parseGoFloat } from '../../lib/flags.js';
 
 /** The decision for one message: forward it, drop it (FIN), or fail it (REQ with backoff). */
 export type FilterVerdict = { kind: 'pass'; body: Buffer } | { kind: 'drop'; why?: string } | { kind: 'backoff'; why: string };
@@ -33,6 +34,15 @@ function sortKeys(v: unknown): unknown {
   return out;
 }
 
+/** strconv.ParseFloat, or undefined when the flag is not a number (then it cannot match one). */
+function goFloatOrUndefined(s: string): number | undefined {
+  try {
+    return parseGoFloat(s);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Applies the filters to one message body. */
 export function applyJsonFilter(o: JsonFilterOptions, body: Buffer): FilterVerdict {
   let json: unknown;
@@ -50,7 +60,7 @@ export function applyJsonFilter(o: JsonFilterOptions, body: Buffer): FilterVerdi
     if (o.requireJsonValue !== '') {
       const val = (json as Record<string, unknown>)[o.requireJsonField];
       const wanted = o.requireJsonValue;
-      const wantedNumber = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(wanted.trim()) && wanted.trim() === wanted ? Number(wanted) : undefined;
+      const wantedNumber = goFloatOrUndefined(wanted);
       let pass: boolean;
       if (typeof val === 'string') pass = val === wanted;
       else if (wantedNumber !== undefined && typeof val === 'number') pass = val === wantedNumber;
