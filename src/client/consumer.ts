@@ -450,9 +450,9 @@ export class Consumer extends EventEmitter implements ConsumerConnectionOwner {
         waiter({ value: this.#queue.shift()!, done: false });
         continue;
       }
-      if (this.#iterators > 0) return;
+      if (this.#iterators > 0 && this.#state === 'running') return;
       if (this.#handler !== null) {
-        if (this.#running >= this.#o.concurrency) return;
+        if (this.#running >= this.#o.concurrency) break;
         this.#run(this.#handler, this.#queue.shift()!);
         continue;
       }
@@ -461,8 +461,10 @@ export class Consumer extends EventEmitter implements ConsumerConnectionOwner {
         for (const l of this.listeners('message')) this.#run(l as MessageHandler, m, true);
         continue;
       }
-      return;
+      break;
     }
+    // While closing, nothing waits for messages nobody is handling: they go back at once.
+    if (this.#state !== 'running') for (let m = this.#queue.shift(); m !== undefined; m = this.#queue.shift()) m.requeue(0, false);
   }
 
   // Runs a handler: its outcome answers the message unless it answered itself. A plain 'message'

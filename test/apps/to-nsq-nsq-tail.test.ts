@@ -68,6 +68,17 @@ describe('to_nsq and nsq_tail', () => {
     assert.deepEqual(got.sort(), ['a', 'b', 'c']);
   });
 
+  it('to_nsq stops cleanly on SIGTERM with stdin still open, after publishing what it read', async () => {
+    const proc = spawn(process.execPath, [path.join(appsDir, 'to_nsq.js'), '--topic=tonsq_sig', `--nsqd-tcp-address=127.0.0.1:${n1.tcpPort}`], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stderr = '';
+    proc.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | null>((resolve) => proc.once('close', resolve));
+    proc.stdin.write('one\ntwo\n');
+    await eventually(async () => topicCount(await nsqdStats(n1.httpPort, 'tonsq_sig'), 'tonsq_sig') === 2, 10000, 'two lines published');
+    proc.kill('SIGTERM');
+    assert.equal(await exited, 0, stderr);
+  });
+
   it('to_nsq rejects bad flags like the original', async () => {
     const noTopic = await runWithInput('to_nsq', [`--nsqd-tcp-address=127.0.0.1:${n1.tcpPort}`], '');
     assert.equal(noTopic.code, 1);

@@ -149,4 +149,57 @@ describe('client basics against one nsqd', () => {
     assert.equal(ch.timeout_count, 0);
     await eventually(async () => channelStats(await nsqdStats(nsqd.httpPort, topic), topic, 'ch')?.client_count === 0, 5000, 'client gone');
   });
+
+  it('answers heartbeats so an idle connection outlives its read timeout; ping() connects', async () => {
+    const topic = uniq('idle');
+    const p = new Producer(addr(), { heartbeatInterval: 1000, readTimeout: 1500, logger: quietLogger() });
+    await p.ping();
+    const c = new Consumer(topic, 'ch', { nsqdTcpAddresses: [addr()], heartbeatInterval: 1000, readTimeout: 1500, logger: quietLogger() });
+    let closes = 0;
+    c.on('nsqdClosed', () => closes++);
+    await c.connect();
+    await new Promise((r) => setTimeout(r, 3500));
+    assert.equal(closes, 0);
+    assert.equal(p.state, 'connected');
+    await p.publish(topic, 'still here');
+    const m = await new Promise<Message>((resolve) => c.handle(resolve));
+    assert.equal(m.body.toString(), 'still here');
+    await c.close();
+    await p.close();
+  });
+
+  it('autoTouch keeps a slow message from timing out', async () => {
+    const topic = uniq('touch');
+    await producer.publish(topic, 'slow');
+    const c = new Consumer(topic, 'ch', { nsqdTcpAddresses: [addr()], msgTimeout: 1000, autoTouch: true, logger: quietLogger() });
+    const attempts: number[] = [];
+    c.handle(async (m) => {
+      attempts.push(m.attempts);
+      await new Promise((r) => setTimeout(r, 2500));
+    });
+    await c.connect();
+    await eventually(async () => c.stats().messagesFinished === 1, 10000, 'finished');
+    await c.close();
+    assert.deepEqual(attempts, [1]);
+    const ch = channelStats(await nsqdStats(nsqd.httpPort, topic), topic, 'ch')!;
+    assert.equal(ch.timeout_count, 0);
+  });
+
+  it('runs at most `concurrency` handlers at once', async () => {
+    const topic = uniq('conc');
+    await producer.mpublish(topic, Array.from({ length: 20 }, (_, i) => String(i)));
+    const c = new Consumer(topic, 'ch', { nsqdTcpAddresses: [addr()], maxInFlight: 10, concurrency: 2, logger: quietLogger() });
+    let running = 0;
+    let peak = 0;
+    c.handle(async () => {
+      running++;
+      peak = Math.max(peak, running);
+      await new Promise((r) => setTimeout(r, 5));
+      running--;
+    });
+    await c.connect();
+    await eventually(async () => c.stats().messagesFinished === 20, 10000, 'all handled');
+    await c.close();
+    assert.equal(peak, 2);
+  });
 });
