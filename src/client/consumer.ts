@@ -161,6 +161,17 @@ export class Consumer extends EventEmitter implements ConsumerConnectionOwner {
     return this.#totalRdy;
   }
 
+  /**
+   * go-nsq `IsStarved`: true when some connection has used at least 85% of its RDY, i.e. nsqd
+   * will send no more until messages are answered. Batching consumers flush early on it.
+   */
+  isStarved(): boolean {
+    for (const c of this.#conns.values()) {
+      if (!c.closing && c.inFlight > 0 && c.inFlight >= 0.85 * c.rdy) return true;
+    }
+    return false;
+  }
+
   /** Backoff level (0 = not backing off). */
   get backoffLevel(): number {
     return this.#backoffCounter;
@@ -475,7 +486,7 @@ export class Consumer extends EventEmitter implements ConsumerConnectionOwner {
     const done = (err: unknown) => {
       if (touch !== null) clearInterval(touch);
       if (!manual) this.#running--;
-      if (!m.hasResponded) {
+      if (!m.hasResponded && m.autoResponse) {
         if (err === undefined) m.finish();
         else {
           this.#log.warn(`[${this.topic}/${this.channel}] handler failed for msg ${m.id} - ${(err as Error)?.message ?? String(err)}`);

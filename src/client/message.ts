@@ -26,6 +26,7 @@ export class Message {
   readonly #frame: Buffer;
   readonly #responder: MessageResponder;
   #responded = false;
+  #autoResponse = true;
 
   /** Decodes a message frame payload (26-byte header + body). */
   constructor(frame: Buffer, responder: MessageResponder) {
@@ -52,6 +53,19 @@ export class Message {
   /** True once finish() or requeue() was called. */
   get hasResponded(): boolean {
     return this.#responded;
+  }
+
+  /**
+   * go-nsq `DisableAutoResponse`: the handler's outcome no longer answers this message; the
+   * caller will finish() or requeue() it later (e.g. after a batch is written to disk).
+   */
+  disableAutoResponse(): void {
+    this.#autoResponse = false;
+  }
+
+  /** False after disableAutoResponse(). */
+  get autoResponse(): boolean {
+    return this.#autoResponse;
   }
 
   /** FIN: the message was processed. */

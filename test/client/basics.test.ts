@@ -202,4 +202,25 @@ describe('client basics against one nsqd', () => {
     await c.close();
     assert.equal(peak, 2);
   });
+
+  it('disableAutoResponse leaves answering to the caller; isStarved reports a used-up RDY', async () => {
+    const topic = uniq('batch');
+    await producer.mpublish(topic, Array.from({ length: 10 }, (_, i) => String(i)));
+    const c = new Consumer(topic, 'ch', { nsqdTcpAddresses: [addr()], maxInFlight: 5, logger: quietLogger() });
+    const held: Message[] = [];
+    c.handle((m) => {
+      m.disableAutoResponse();
+      held.push(m);
+    });
+    await c.connect();
+    await eventually(async () => held.length === 5, 10000, 'a full batch');
+    assert.equal(c.isStarved(), true);
+    assert.equal(c.stats().messagesFinished, 0);
+    for (const m of held.splice(0)) m.finish();
+    await eventually(async () => held.length === 5, 10000, 'the second batch');
+    for (const m of held.splice(0)) m.finish();
+    await eventually(async () => c.stats().messagesFinished === 10, 10000, 'all finished');
+    assert.equal(c.isStarved(), false);
+    await c.close();
+  });
 });
