@@ -111,3 +111,29 @@ test('work dir: files move to the output dir on close, skipping names already th
   assert.equal(fs.readFileSync(path.join(o.outputDir, 't.h-000001.2026-01-01_10.log'), 'utf8'), 'x\n');
   assert.equal(fs.readFileSync(path.join(o.outputDir, 't.h-000002.2026-01-01_10.log'), 'utf8'), 'y\n');
 });
+
+test('--skip-empty-files: ticks never open a file; an elapsed interval closes instead of rotating', () => {
+  const clock = { t: T0 };
+  const { fl, o } = setup({ skipEmptyFiles: true, rotateInterval: 60_000 }, clock);
+  fl.onTick();
+  assert.deepEqual(fs.readdirSync(o.outputDir), []);
+  const a = msg('a');
+  fl.onMessage(a);
+  assert.equal(a.finished, true);
+  clock.t += 61_000;
+  fl.onTick(); // interval passed: the file is closed, no new empty one
+  clock.t += 61_000;
+  fl.onTick();
+  assert.deepEqual(fs.readdirSync(o.outputDir), ['t.h-000000.2026-01-01_10.log']);
+  fl.onMessage(msg('b'));
+  fl.close();
+  assert.deepEqual(fs.readdirSync(o.outputDir).sort(), ['t.h-000000.2026-01-01_10.log', 't.h-000001.2026-01-01_10.log']);
+});
+
+test('without --skip-empty-files a tick opens the file before any message, like the original', () => {
+  const clock = { t: T0 };
+  const { fl, o } = setup({}, clock);
+  fl.onTick();
+  assert.deepEqual(fs.readdirSync(o.outputDir), ['t.h.2026-01-01_10.log']);
+  fl.close();
+});

@@ -108,6 +108,26 @@ test('a destination that refuses the publish gets the source message requeued, n
   }, 'both messages back in the source channel');
 });
 
+test('hostpool mode with status lines per destination and in aggregate', async () => {
+  const bodies = Array.from({ length: 8 }, (_, i) => `hp-${i}`);
+  await httpPublish(src.httpPort, 'tn_hp', bodies);
+  const d1 = `127.0.0.1:${dst1.tcpPort}`;
+  const d2 = `127.0.0.1:${dst2.tcpPort}`;
+  const tool = spawnTool('nsq_to_nsq', [
+    '--topic=tn_hp', `--nsqd-tcp-address=127.0.0.1:${src.tcpPort}`, `--destination-nsqd-tcp-address=${d1}`, `--destination-nsqd-tcp-address=${d2}`,
+    '--status-every=4',
+  ]);
+  await sourceDrained('tn_hp', 8);
+  // healthy hosts: the pool takes them in turn
+  assert.equal((await topicCount(dst1, 'tn_hp')) + (await topicCount(dst2, 'tn_hp')), 8);
+  assert.equal(await topicCount(dst1, 'tn_hp'), 4);
+  const line = (prefix: string) => new RegExp(`${prefix.replace(/[[\]]/g, '\\$&')} finished 4 - 99th: [\\d.]+ms - 95th: [\\d.]+ms - avg: [\\d.]+ms`, 'g');
+  await waitFor(() => (tool.stderr().match(line('[aggregate]:')) ?? []).length === 2, 'two aggregate status lines');
+  assert.equal((tool.stderr().match(line(`[${d1}]:`)) ?? []).length, 1);
+  assert.equal((tool.stderr().match(line(`[${d2}]:`)) ?? []).length, 1);
+  await tool.stop();
+});
+
 test('original startup errors', async () => {
   const cases: Array<[string[], string]> = [
     [[], '--topic and --channel are required'],
