@@ -115,8 +115,11 @@ function main(argv: readonly string[]): void {
     } catch (err) {
       goFatal((err as Error).message);
     }
-    // A plain listener answers nothing itself: the publish outcome does (go-nsq DisableAutoResponse).
-    c.on('message', (m: Message) => forward(topic, m));
+    c.on('message', (m: Message) => {
+      // The publish outcome answers the message, not the listener's return.
+      m.disableAutoResponse();
+      forward(topic, m);
+    });
     c.on('error', (err: Error) => log.error(err.message));
     consumers.push(c);
   }

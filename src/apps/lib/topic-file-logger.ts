@@ -7,9 +7,6 @@ import { Consumer, type ConsumerOptions, type Message } from '../../client/index
 import type { Logger } from '../../lib/logger.js';
 import { FileLogger, FileLoggerError, type FileLoggerOptions } from './file-logger.js';
 
-/** go-nsq `IsStarved`: a connection is starved once 85% of its RDY is in flight. */
-const STARVED_FRACTION = 0.85;
-
 /** A consumer plus its file, for one topic. */
 export class TopicFileLogger {
   readonly topic: string;
@@ -27,8 +24,11 @@ export class TopicFileLogger {
     this.#fatal = fatal;
     this.#file = new FileLogger(fo, topic, template, log);
     this.#consumer = new Consumer(topic, channel, co);
-    // A plain listener that returns nothing leaves the response to us (go-nsq DisableAutoResponse).
-    this.#consumer.on('message', (m: Message) => this.#guard(() => this.#file.onMessage(m, this.#stopping || this.#starved())));
+    this.#consumer.on('message', (m: Message) => {
+      // The file logger answers: FIN after the sync that made the message durable.
+      m.disableAutoResponse();
+      this.#guard(() => this.#file.onMessage(m, this.#stopping || this.#consumer.isStarved()));
+    });
     this.#consumer.on('error', (err: Error) => log.error(`[${topic}/${channel}] ${err.message}`));
     this.#ticker = setInterval(() => this.#guard(() => this.#file.onTick()), syncIntervalMs);
   }
@@ -41,15 +41,6 @@ export class TopicFileLogger {
   /** Written-but-unsynced messages and consumer counters, for tests and status. */
   get stats(): { pending: number; messages: number; rotations: number } {
     return { pending: this.#file.pending, messages: this.#file.stats.messages, rotations: this.#file.stats.rotations };
-  }
-
-  #starved(): boolean {
-    const pending = this.#file.pending;
-    if (pending === 0) return false;
-    const rdy = this.#consumer.totalRdy;
-    // No RDY outstanding (backoff, closing): nothing more will arrive to fill the batch.
-    if (rdy <= 0) return true;
-    return pending >= Math.floor(rdy * STARVED_FRACTION);
   }
 
   #guard(fn: () => void): void {
