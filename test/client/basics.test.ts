@@ -152,13 +152,13 @@ describe('client basics against one nsqd', () => {
 
   it('answers heartbeats so an idle connection outlives its read timeout; ping() connects', async () => {
     const topic = uniq('idle');
-    const p = new Producer(addr(), { heartbeatInterval: 1000, readTimeout: 1500, logger: quietLogger() });
+    const p = new Producer(addr(), { heartbeatInterval: 1000, readTimeout: 3000, logger: quietLogger() });
     await p.ping();
-    const c = new Consumer(topic, 'ch', { nsqdTcpAddresses: [addr()], heartbeatInterval: 1000, readTimeout: 1500, logger: quietLogger() });
+    const c = new Consumer(topic, 'ch', { nsqdTcpAddresses: [addr()], heartbeatInterval: 1000, readTimeout: 3000, logger: quietLogger() });
     let closes = 0;
     c.on('nsqdClosed', () => closes++);
     await c.connect();
-    await new Promise((r) => setTimeout(r, 3500));
+    await new Promise((r) => setTimeout(r, 5000));
     assert.equal(closes, 0);
     assert.equal(p.state, 'connected');
     await p.publish(topic, 'still here');
@@ -221,6 +221,18 @@ describe('client basics against one nsqd', () => {
     for (const m of held.splice(0)) m.finish();
     await eventually(async () => c.stats().messagesFinished === 10, 10000, 'all finished');
     assert.equal(c.isStarved(), false);
+    await c.close();
+  });
+
+  it('fails cleanly on an HTTP port and on a closed port', async () => {
+    const http = new Producer(`127.0.0.1:${nsqd.httpPort}`, { logger: quietLogger() });
+    await assert.rejects(http.publish('t', 'x'), (e: NsqError) => e.code === 'E_PROTOCOL' && /HTTP/.test(e.message));
+    await http.close();
+    const closed = new Producer('127.0.0.1:1', { logger: quietLogger() });
+    await assert.rejects(closed.publish('t', 'x'), (e: NsqError) => e.code === 'E_NOT_CONNECTED');
+    await closed.close();
+    const c = new Consumer('t', 'c', { logger: quietLogger() });
+    await assert.rejects(c.connectToNsqd('127.0.0.1:1'), (e: NsqError) => e.code === 'E_NOT_CONNECTED');
     await c.close();
   });
 });

@@ -12,7 +12,7 @@ import { eventually } from '../helpers/raw-client.js';
 import { Consumer, NsqError, Producer, type Message } from '../../src/client/index.js';
 import { quietLogger } from './helpers.js';
 
-describe('reconnecting after an nsqd restart', () => {
+describe('reconnecting after an nsqd restart', { timeout: 90000 }, () => {
   let nsqd: Daemon;
 
   before(async () => {
@@ -71,7 +71,7 @@ describe('reconnecting after an nsqd restart', () => {
   });
 });
 
-describe('discovery through nsqlookupd', () => {
+describe('discovery through nsqlookupd', { timeout: 90000 }, () => {
   let lookupd: Daemon;
   let n1: Daemon;
   let n2: Daemon;
