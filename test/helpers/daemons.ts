@@ -141,3 +141,17 @@ export async function startNsqd(extra: string[] = [], dataPath = tempDir('tsnsq-
 export async function startNsqlookupd(extra: string[] = []): Promise<Daemon> {
   return startApp('nsqlookupd', ['--tcp-address=127.0.0.1:0', '--http-address=127.0.0.1:0', '--broadcast-address=127.0.0.1', ...extra]);
 }
+
+/**
+ * Stops `d` (SIGTERM, graceful) and starts the same nsqd again on the same TCP and HTTP ports and
+ * data dir, as an operator restart looks to clients that reconnect to a fixed address.
+ */
+export async function restartNsqd(d: Daemon): Promise<Daemon> {
+  await d.stop();
+  const args = d.args.map((a) =>
+    a.startsWith('--tcp-address=') ? `--tcp-address=127.0.0.1:${d.tcpPort}` : a.startsWith('--http-address=') ? `--http-address=127.0.0.1:${d.httpPort}` : a,
+  );
+  const wait = ['TCP', 'HTTP'];
+  if (args.some((a) => a.startsWith('--tls-cert'))) wait.push('HTTPS');
+  return startApp('nsqd', args, { dataPath: d.dataPath, wait });
+}
