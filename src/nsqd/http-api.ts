@@ -12,6 +12,8 @@ import { renderPrometheus } from './prometheus.js';
 import { statsJson, statsSnapshot, statsText } from './stats.js';
 import { statsdPrefix } from './statsd.js';
 import { PutError, type Topic } from './topic.js';
+import { registerExtensionRoutes, withExtensionStats } from './extensions-http.js';
+import { PublishRefusedError } from './queue-extensions.js';
 import * as os from 'node:os';
 
 /**
@@ -104,7 +106,7 @@ function put(fn: () => void): void {
   try {
     fn();
   } catch (e) {
-    if (e instanceof PutError) throw err(503, 'EXITING');
+    if (e instanceof PutError) throw err(503, e instanceof PublishRefusedError ? e.httpText : 'EXITING');
     throw e;
   }
 }
@@ -186,7 +188,7 @@ function register(r: Router, nsqd: NsqdHttpHost): void {
       includeClients: boolParam(q.get('include_clients')),
       includeMem: boolParam(q.get('include_mem')),
     };
-    if (q.get('format') === 'json') return statsJson(nsqd, filter);
+    if (q.get('format') === 'json') return withExtensionStats(statsJson(nsqd, filter), nsqd);
     return statsText(nsqd, filter);
   });
 
@@ -358,4 +360,7 @@ function register(r: Router, nsqd: NsqdHttpHost): void {
     },
     { encoder: 'plain' },
   );
+
+  // Beyond the original: queue extensions and drain (docs/extensions.md).
+  registerExtensionRoutes(r, nsqd);
 }
