@@ -55,6 +55,8 @@ async function main(): Promise<void> {
         },
       );
   };
+  // POST /drain ends like SIGTERM once everything is delivered (docs/extensions.md).
+  nsqd.onDrained = stop;
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
   try {

@@ -7,6 +7,7 @@ import { writeMessagesToBackend } from './backend-writes.js';
 import type { Consumer, NsqdContext } from './context.js';
 import { MessageHeap } from './message-heap.js';
 import { EXPERIMENT_TOPOLOGY_AWARE_CONSUMPTION } from './options.js';
+import { isExpired, NO_LIMITS, type QueueLimits, trimOldest } from './queue-config.js';
 
 const isZoneLocal = (c: Consumer): boolean => c.zoneLocal;
 const readsRegionQueue = (c: Consumer): boolean => c.zoneLocal || c.regionLocal;
@@ -34,6 +35,11 @@ export class Channel {
   regionLocalMsgCount = 0;
   globalMsgCount = 0;
   readonly e2e: E2eLatency | null;
+  // Opt-in extensions (docs/extensions.md): NO_LIMITS unless configured.
+  limits: QueueLimits;
+  deadLetteredCount = 0;
+  expiredCount = 0;
+  droppedCount = 0;
 
   readonly #ctx: NsqdContext;
   readonly #memCap: number;
@@ -67,6 +73,7 @@ export class Channel {
     this.#mem = new Deque(Math.min(this.#memCap, 1024));
     this.#backend = ctx.makeBackend(`${topicName}:${name}`, this.ephemeral);
     this.e2e = ctx.makeE2eLatency();
+    this.limits = ctx.extensions?.channelLimits(topicName, name) ?? NO_LIMITS;
     const o = ctx.options;
     const topologyAware = o.enableExperiment.includes(EXPERIMENT_TOPOLOGY_AWARE_CONSUMPTION);
     this.#zoneHandOff = topologyAware && o.topologyZone !== '';
@@ -117,6 +124,7 @@ export class Channel {
     }
     this.#put(m);
     this.messageCount++;
+    if (this.limits.dropOldest) this.droppedCount += trimOldest(this.#mem, this.#backend, this.limits.maxDepth);
     if (pump && this.#consumers.length !== 0) this.pump();
   }
 
@@ -258,6 +266,10 @@ export class Channel {
           break;
         }
         idle = 0;
+        if (this.limits.msgTtlMs !== 0 && isExpired(m.tsHi, m.tsLo, this.limits.msgTtlMs, (now ||= this.#ctx.now()))) {
+          this.expiredCount++;
+          continue;
+        }
         const rate = c.sampleRate;
         // Sampling drops the message for this channel (tcp-protocol.md §8).
         if (rate > 0 && Math.floor(Math.random() * 100) > rate) continue;
@@ -347,6 +359,7 @@ export class Channel {
     if (delayMs > 0 && this.#deferred.has(m.id)) return 'already-deferred';
     this.#removeInFlight(m);
     this.requeueCount++;
+    if (this.#deadLetter(m)) return 'ok';
     if (delayMs === 0) {
       m.clientId = 0;
       this.#put(m);
@@ -378,6 +391,7 @@ export class Channel {
       const owner = this.#byId.get(m.clientId);
       if (owner !== undefined) owner.inFlightReleased(1);
       m.clientId = 0;
+      if (this.#deadLetter(m)) continue;
       this.#put(m);
     }
     for (let m = this.#deferredHeap.popDue(now); m !== undefined; m = this.#deferredHeap.popDue(now)) {
@@ -387,6 +401,14 @@ export class Channel {
     }
     if (dirty) this.pump();
     return dirty;
+  }
+
+  /** Out of attempts (max_attempts, docs/extensions.md): hand the message to the dead-letter topic. */
+  #deadLetter(m: Message): boolean {
+    const max = this.limits.maxAttempts;
+    if (max === 0 || m.attempts < max || this.#ctx.extensions?.deadLetter(this, m) !== true) return false;
+    this.deadLetteredCount++;
+    return true;
   }
 
   // ---- admin ----------------------------------------------------------------------------

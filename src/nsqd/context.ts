@@ -4,6 +4,7 @@ import type { WriteBatch } from '../diskqueue/write-batch.js';
 import type { Logger } from '../lib/logger.js';
 import type { NsqdOptions } from './options.js';
 import type { E2eLatency } from '../lib/quantile.js';
+import type { QueueHooks } from './queue-hooks.js';
 
 /** What the daemon lends to its topics and channels: options, logging, storage and notifications. */
 export interface NsqdContext {
@@ -23,6 +24,8 @@ export interface NsqdContext {
   makeE2eLatency(): E2eLatency | null;
   /** Epoch ms, cached per event-loop turn where possible. */
   now(): number;
+  /** The opt-in queue extensions (docs/extensions.md); absent, topics and channels behave as the original's. */
+  readonly extensions?: QueueHooks;
 }
 
 /**

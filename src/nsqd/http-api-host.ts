@@ -2,6 +2,7 @@ import type { Logger } from '../lib/logger.js';
 import type { LookupManager } from './lookup-manager.js';
 import type { NsqdOptions } from './options.js';
 import type { StatsSource } from './stats-source.js';
+import type { QueueExtensions } from './queue-extensions.js';
 import type { Topic } from './topic.js';
 
 /**
@@ -26,4 +27,6 @@ export interface NsqdHttpHost extends StatsSource {
   /** Resolves once a topic restored from disk is ready for writes; null when it already is. */
   topicReady(topic: Topic): Promise<void> | null;
   persistMetadata(now?: boolean): void;
+  /** Opt-in queue extensions and drain (docs/extensions.md). */
+  readonly extensions: QueueExtensions;
 }

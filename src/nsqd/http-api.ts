@@ -14,6 +14,8 @@ import { statsdPrefix } from './statsd.js';
 import { parseBinaryMpub, splitTextMpub } from './http-mpub-body.js';
 import { publishBodies, runSliced } from './mpub-slicer.js';
 import { PutError, type Topic } from './topic.js';
+import { registerExtensionRoutes, withExtensionStats } from './extensions-http.js';
+import { PublishRefusedError } from './queue-extensions.js';
 import * as os from 'node:os';
 
 /**
@@ -111,7 +113,7 @@ async function put(topic: Topic, fn: () => void | Promise<void>): Promise<void> 
     await fn();
     await topic.acknowledged();
   } catch (e) {
-    if (e instanceof PutError) throw err(503, 'EXITING');
+    if (e instanceof PutError) throw err(503, e instanceof PublishRefusedError ? e.httpText : 'EXITING');
     throw e;
   }
 }
@@ -151,7 +153,7 @@ function register(r: Router, nsqd: NsqdHttpHost): void {
       includeClients: boolParam(q.get('include_clients')),
       includeMem: boolParam(q.get('include_mem')),
     };
-    if (q.get('format') === 'json') return statsJson(nsqd, filter);
+    if (q.get('format') === 'json') return withExtensionStats(statsJson(nsqd, filter), nsqd);
     return statsText(nsqd, filter);
   });
 
@@ -321,4 +323,7 @@ function register(r: Router, nsqd: NsqdHttpHost): void {
     },
     { encoder: 'plain' },
   );
+
+  // Beyond the original: queue extensions and drain (docs/extensions.md).
+  registerExtensionRoutes(r, nsqd);
 }

@@ -10,11 +10,14 @@ import { replaceFileAtomically } from '../lib/atomic-file.js';
 export interface ChannelMetadata {
   name: string;
   paused: boolean;
+  /** Queue-extension settings (docs/extensions.md); an extra key the original's decoder ignores. */
+  extensions?: unknown;
 }
 export interface TopicMetadata {
   name: string;
   paused: boolean;
   channels: ChannelMetadata[] | null;
+  extensions?: unknown;
 }
 export interface Metadata {
   topics: TopicMetadata[];
@@ -62,18 +65,23 @@ export function decodeMetadata(text: string): Metadata {
     const channelsRaw = expectArray(to['channels'], 'Go struct field TopicMetadata.topics.channels of type []nsqd.ChannelMetadata');
     const channels = channelsRaw.map((c) => {
       const co = expectObject(c, 'Go struct field TopicMetadata.topics.channels of type nsqd.ChannelMetadata');
-      return {
+      return withExtensions(co, {
         name: expectString(co['name'], 'Go struct field ChannelMetadata.topics.channels.name of type string'),
         paused: expectBool(co['paused'], 'Go struct field ChannelMetadata.topics.channels.paused of type bool'),
-      };
+      });
     });
-    topics.push({
+    topics.push(withExtensions(to, {
       name: expectString(to['name'], 'Go struct field TopicMetadata.topics.name of type string'),
       paused: expectBool(to['paused'], 'Go struct field TopicMetadata.topics.paused of type bool'),
       channels: to['channels'] === null || to['channels'] === undefined ? null : channels,
-    });
+    }));
   }
   return { topics, version: expectString(top['version'], 'Go struct field Metadata.version of type string') };
+}
+
+/** Keeps the `extensions` key of a decoded object, when present. */
+function withExtensions<T extends object>(raw: Record<string, unknown>, md: T): T & { extensions?: unknown } {
+  return raw['extensions'] === undefined ? md : { ...md, extensions: raw['extensions'] };
 }
 
 function jsonKind(v: unknown): string {
@@ -116,7 +124,8 @@ export function encodeMetadata(md: Metadata): string {
     topics: md.topics.length === 0 ? null : md.topics.map((t) => ({
       name: t.name,
       paused: t.paused,
-      channels: t.channels === null || t.channels.length === 0 ? null : t.channels.map((c) => ({ name: c.name, paused: c.paused })),
+      channels: t.channels === null || t.channels.length === 0 ? null : t.channels.map((c) => ({ name: c.name, paused: c.paused, extensions: c.extensions })),
+      extensions: t.extensions,
     })),
     version: md.version,
   });

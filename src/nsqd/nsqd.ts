@@ -17,6 +17,7 @@ import { isEphemeral, isValidChannelName, isValidTopicName } from '../protocol/n
 import { ClientV2 } from './client-v2.js';
 import type { NsqdContext } from './context.js';
 import { DataLock } from './data-lock.js';
+import { Drain } from './drain.js';
 import { createHttpApi } from './http-api.js';
 import { LookupManager } from './lookup-manager.js';
 import { watchAcceptErrors, watchDescriptorLimit } from './accept-errors.js';
@@ -24,6 +25,7 @@ import { FlushScheduler } from './flush-scheduler.js';
 import { MetadataFile, readMetadata, type Metadata } from './metadata.js';
 import { NSQD_VERSION, tlsVersionNodeName, type NsqdOptions } from './options.js';
 import { COMMANDS } from './protocol-v2.js';
+import { QueueExtensions } from './queue-extensions.js';
 import { statsSnapshot } from './stats.js';
 import { StatsdReporter, statsdPrefix } from './statsd.js';
 import { Topic } from './topic.js';
@@ -73,10 +75,23 @@ export class Nsqd implements NsqdContext {
   // Until nsqd.dat has been read, closing must not write it: a start-up that failed on a broken
   // file would otherwise replace the operator's topology with an empty one.
   #metadataLoaded = false;
+  /** Opt-in queue extensions and drain (docs/extensions.md). */
+  readonly extensions: QueueExtensions;
+  readonly #drain: Drain;
+  /** Called when a drain has delivered everything (the app exits 0); closes the daemon when unset. */
+  onDrained: (() => void) | null = null;
 
   constructor(options: NsqdOptions, logger?: Logger) {
     this.options = options;
     this.logger = logger ?? new Logger(options.logPrefix, options.logLevel);
+    this.extensions = new QueueExtensions(this);
+    this.#drain = new Drain({
+      logger: this.logger,
+      topics: () => this.topics(),
+      leaveLookupd: () => this.#leaveLookupd(),
+      drained: () => (this.onDrained !== null ? this.onDrained() : void this.close()),
+    });
+    this.extensions.drain = this.#drain;
     this.#lock = new DataLock(options.dataPath);
     this.#metadataFile = new MetadataFile(options.dataPath, () => this.metadata(), this.logger);
     // The root CA file also serves as the trust roots of HTTPS auth servers, with or without TLS.
@@ -166,8 +181,9 @@ export class Nsqd implements NsqdContext {
           topology_zone: o.topologyZone,
           topology_region: o.topologyRegion,
         }),
+        // A draining nsqd stays unregistered when it reconnects to a lookupd.
         snapshot: () =>
-          [...this.#topics.values()].map((t) => ({ topic: t.name, channels: t.channels().map((c) => c.name) })),
+          this.#drain.active ? [] : [...this.#topics.values()].map((t) => ({ topic: t.name, channels: t.channels().map((c) => c.name) })),
         logger: this.logger,
         // As the original: lookupd responses are bounded by --max-body-size, and the /channels
         // query uses the --http-client-* timeouts (a hung lookupd delays a new topic's first PUB).
@@ -200,6 +216,7 @@ export class Nsqd implements NsqdContext {
   async close(): Promise<void> {
     if (this.#closing) return;
     this.#closing = true;
+    this.#drain.stop();
     // The original's shutdown log lines, in its order; the listeners' "closing"
     // lines come once their connections are gone, as its servers log them after their handlers.
     const tcpAddr = this.#tcpServer?.listening ? describe(this.#tcpServer) : null;
@@ -283,9 +300,10 @@ export class Nsqd implements NsqdContext {
 
   notify(event: 'create' | 'delete', topic: string, channel?: string): void {
     if (this.#lookup !== null && !this.#loading) {
-      if (event === 'create') this.#lookup.register(topic, channel);
-      else this.#lookup.unregister(topic, channel);
+      if (event === 'create' && !this.#drain.active) this.#lookup.register(topic, channel);
+      else if (event === 'delete') this.#lookup.unregister(topic, channel);
     }
+    if (event === 'delete') this.extensions.forget(topic, channel);
     const ephemeral = isEphemeral(topic) || (channel !== undefined && isEphemeral(channel));
     if (!this.#loading && !ephemeral && !this.#closing) this.persistMetadata();
   }
@@ -398,6 +416,16 @@ export class Nsqd implements NsqdContext {
     return true;
   }
 
+  /** Drain: unregister every topic and channel from nsqlookupd at once (as upstream does on topic delete). */
+  #leaveLookupd(): void {
+    const lookup = this.#lookup;
+    if (lookup === null) return;
+    for (const t of this.#topics.values()) {
+      for (const ch of t.channels()) lookup.unregister(t.name, ch.name);
+      lookup.unregister(t.name);
+    }
+  }
+
   // ---- metadata -------------------------------------------------------------------------
 
   loadMetadata(): void {
@@ -410,6 +438,7 @@ export class Nsqd implements NsqdContext {
           this.logger.warn(`skipping creation of invalid topic ${tm.name}`);
           continue;
         }
+        if (tm.extensions !== undefined) this.extensions.restore(tm.name, null, tm.extensions);
         const t = this.getTopic(tm.name);
         if (tm.paused) t.setPaused(true);
         for (const cm of tm.channels ?? []) {
@@ -417,6 +446,7 @@ export class Nsqd implements NsqdContext {
             this.logger.warn(`skipping creation of invalid channel ${cm.name}`);
             continue;
           }
+          if (cm.extensions !== undefined) this.extensions.restore(tm.name, cm.name, cm.extensions);
           const ch = t.getChannel(cm.name);
           if (cm.paused) ch.setPaused(true);
         }
@@ -433,8 +463,9 @@ export class Nsqd implements NsqdContext {
       const channels = t
         .channels()
         .filter((c) => !c.ephemeral)
-        .map((c) => ({ name: c.name, paused: c.paused }));
-      topics.push({ name: t.name, paused: t.paused, channels: channels.length ? channels : null });
+        .map((c) => withExtensions({ name: c.name, paused: c.paused }, this.extensions.persisted(t.name, c.name)));
+      const tm = { name: t.name, paused: t.paused, channels: channels.length ? channels : null };
+      topics.push(withExtensions(tm, this.extensions.persisted(t.name, null)));
     }
     return { topics, version: this.version };
   }
@@ -477,6 +508,11 @@ export class Nsqd implements NsqdContext {
       for (const ch of t.channels()) ch.processQueues(now);
     }
   }
+}
+
+/** Adds the `extensions` key (queue settings) only when there are some: nsqd.dat stays the original's otherwise. */
+function withExtensions<T extends object>(md: T, ext: Record<string, unknown> | undefined): T {
+  return ext === undefined ? md : { ...md, extensions: ext };
 }
 
 /** Listen on `host:port` or a Unix socket path; resolves to the bound port (-1 for Unix sockets). */

@@ -86,6 +86,17 @@ export interface NsqdOptions {
   snappy: boolean;
   /** `--enable-experiment` values. */
   enableExperiment: string[];
+  // Opt-in queue extensions (docs/extensions.md); 0 = off, the original's behaviour.
+  /** `--max-attempts`: deliveries after which a requeued or timed-out message is dead-lettered. */
+  maxAttempts: number;
+  /** `--dead-letter-topic-suffix`: the dead-letter topic of topic T is T + suffix. */
+  deadLetterTopicSuffix: string;
+  /** `--msg-ttl`: age after which an undelivered message is dropped at delivery time. */
+  msgTtl: number;
+  /** `--max-depth`: per topic/channel queue bound. */
+  maxDepth: number;
+  /** `--max-depth-policy`: `reject` or `drop-oldest`. */
+  maxDepthPolicy: string;
 
   // Fixed internals with no flag (upstream `nsqd/options.go` NewOptions).
   clientTimeout: number;
@@ -222,6 +233,11 @@ function nsqdFlagSpecs(host: string, nodeId: number): FlagSpec[] {
     { name: 'max-deflate-level', type: 'int', default: 6, usage: 'max deflate compression level a client can negotiate (> values == > nsqd CPU usage)' },
     { name: 'snappy', type: 'bool', default: true, usage: 'enable snappy feature negotiation (client compression)' },
     { name: 'enable-experiment', type: 'string-array', default: [], usage: `enable experimental feature (may be given multiple times) (valid options: "${EXPERIMENT_TOPOLOGY_AWARE_CONSUMPTION}")` },
+    { name: 'max-attempts', type: 'int', default: 0, usage: 'extension: deliveries after which a requeued or timed-out message goes to the dead-letter topic (0 = never)' },
+    { name: 'dead-letter-topic-suffix', type: 'string', default: '.dlq', usage: 'extension: the dead-letter topic of a topic is its name plus this suffix' },
+    { name: 'msg-ttl', type: 'duration', default: 0, usage: 'extension: age after which an undelivered message is dropped instead of delivered (0 = never)' },
+    { name: 'max-depth', type: 'int', default: 0, usage: 'extension: maximum messages queued per topic/channel (0 = unbounded)' },
+    { name: 'max-depth-policy', type: 'string', default: 'reject', usage: "extension: what a full topic does with a publish: 'reject' it or 'drop-oldest'" },
   ];
 }
 
@@ -278,6 +294,13 @@ export function validateNsqdOptions(o: NsqdOptions): void {
   for (const p of o.e2eProcessingLatencyPercentiles) {
     if (!(p > 0 && p <= 1)) throw new OptionsValidationError(`invalid E2E processing latency percentile: ${p}`);
   }
+  if (o.maxDepthPolicy !== 'reject' && o.maxDepthPolicy !== 'drop-oldest') {
+    throw new OptionsValidationError(`--max-depth-policy must be reject or drop-oldest, not ${JSON.stringify(o.maxDepthPolicy)}`);
+  }
+  if (!Number.isInteger(o.maxAttempts) || o.maxAttempts < 0 || o.maxAttempts > 65535) {
+    throw new OptionsValidationError('--max-attempts must be [0,65535]');
+  }
+  if (o.maxDepth < 0 || o.msgTtl < 0) throw new OptionsValidationError('--max-depth and --msg-ttl must not be negative');
 }
 
 /** Result of parsing nsqd's command line. */

@@ -47,6 +47,9 @@ const TOPIC_FAMILIES: Family<TopicStatsSnapshot>[] = [
   { name: 'nsq_topic_messages_total', type: 'counter', help: 'Messages published to the topic.', value: (t) => t.messageCount },
   { name: 'nsq_topic_message_bytes_total', type: 'counter', help: 'Message body bytes published to the topic.', value: (t) => t.messageBytes },
   { name: 'nsq_topic_paused', type: 'gauge', help: 'Whether the topic is paused (1) or not (0).', value: (t) => (t.paused ? 1 : 0) },
+  // Queue extensions (docs/extensions.md).
+  { name: 'nsq_topic_rejected_total', type: 'counter', help: 'Publishes refused because the topic was full or nsqd was draining.', value: (t) => t.rejectedCount ?? 0 },
+  { name: 'nsq_topic_dropped_total', type: 'counter', help: 'Oldest topic messages dropped by the drop-oldest depth policy.', value: (t) => t.droppedCount ?? 0 },
 ];
 
 const CHANNEL_FAMILIES: Family<ChannelStatsSnapshot>[] = [
@@ -59,6 +62,10 @@ const CHANNEL_FAMILIES: Family<ChannelStatsSnapshot>[] = [
   { name: 'nsq_channel_timed_out_total', type: 'counter', help: 'In-flight messages that timed out.', value: (c) => c.timeoutCount },
   { name: 'nsq_channel_clients', type: 'gauge', help: 'Clients subscribed to the channel.', value: (c) => c.clientCount },
   { name: 'nsq_channel_paused', type: 'gauge', help: 'Whether the channel is paused (1) or not (0).', value: (c) => (c.paused ? 1 : 0) },
+  // Queue extensions (docs/extensions.md).
+  { name: 'nsq_channel_dead_lettered_total', type: 'counter', help: 'Messages moved to the dead-letter topic after max attempts.', value: (c) => c.deadLetteredCount ?? 0 },
+  { name: 'nsq_channel_expired_total', type: 'counter', help: 'Messages dropped at delivery time because older than the TTL.', value: (c) => c.expiredCount ?? 0 },
+  { name: 'nsq_channel_dropped_total', type: 'counter', help: 'Oldest channel messages dropped by the drop-oldest depth policy.', value: (c) => c.droppedCount ?? 0 },
 ];
 
 /**

@@ -14,6 +14,10 @@ export interface ChannelStatsSnapshot {
   timeoutCount: number;
   clientCount: number;
   paused?: boolean;
+  /** Queue extensions (docs/extensions.md); 0 while off. */
+  deadLetteredCount?: number;
+  expiredCount?: number;
+  droppedCount?: number;
   e2e: E2eResult;
 }
 
@@ -25,6 +29,9 @@ export interface TopicStatsSnapshot {
   messageCount: number;
   messageBytes: number;
   paused?: boolean;
+  /** Queue extensions (docs/extensions.md); 0 while off. */
+  rejectedCount?: number;
+  droppedCount?: number;
   e2e: E2eResult;
   channels: ChannelStatsSnapshot[];
 }

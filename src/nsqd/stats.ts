@@ -383,6 +383,8 @@ export function statsSnapshot(nsqd: StatsSource, includeMem: boolean): StatsSnap
     messageCount: t.messageCount,
     messageBytes: t.messageBytes,
     paused: t.paused,
+    rejectedCount: t.rejectedCount,
+    droppedCount: t.droppedCount,
     e2e: topicE2e(t, percentiles),
     channels: [...t.channels()].sort(byName).map((ch) => ({
       name: ch.name,
@@ -395,6 +397,9 @@ export function statsSnapshot(nsqd: StatsSource, includeMem: boolean): StatsSnap
       timeoutCount: ch.timeoutCount,
       clientCount: ch.clientCount(),
       paused: ch.paused,
+      deadLetteredCount: ch.deadLetteredCount,
+      expiredCount: ch.expiredCount,
+      droppedCount: ch.droppedCount,
       e2e: channelE2e(ch, percentiles),
     })),
   }));

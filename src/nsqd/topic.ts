@@ -7,6 +7,7 @@ import { writeMessagesToBackend } from './backend-writes.js';
 import { Channel } from './channel.js';
 import type { NsqdContext } from './context.js';
 import { GuidFactory } from './guid.js';
+import { NO_LIMITS, type QueueLimits, trimOldest } from './queue-config.js';
 
 /** Thrown when a publish cannot be accepted (topic exiting, disk write failed). */
 export class PutError extends Error {}
@@ -29,6 +30,10 @@ export class Topic {
   #exiting = false;
   messageCount = 0;
   messageBytes = 0;
+  // Opt-in extensions (docs/extensions.md): NO_LIMITS unless configured.
+  limits: QueueLimits;
+  rejectedCount = 0;
+  droppedCount = 0;
 
   readonly #ctx: NsqdContext;
   readonly #memCap: number;
@@ -50,6 +55,7 @@ export class Topic {
     this.#mem = new Deque(Math.min(this.#memCap, 1024));
     this.#backend = ctx.makeBackend(name, this.ephemeral);
     this.#guid = new GuidFactory(ctx.options.nodeId);
+    this.limits = ctx.extensions?.topicLimits(name) ?? NO_LIMITS;
   }
 
   get exiting(): boolean {
@@ -74,9 +80,10 @@ export class Topic {
 
   // ---- publishing -----------------------------------------------------------------------
 
-  /** Accept one message; throws PutError when it cannot be stored. */
-  putMessage(m: Message): void {
+  /** Accept one message; throws PutError when it cannot be stored. `internal` (dead-lettering) skips admission. */
+  putMessage(m: Message, internal = false): void {
     if (this.#exiting) throw new PutError('exiting');
+    if (!internal) this.#ctx.extensions?.admit(this, 1);
     this.#put(m, true);
     this.messageCount++;
     this.messageBytes += m.body.length;
@@ -86,6 +93,7 @@ export class Topic {
   /** Accept a batch in order (validation already done by the caller). */
   putMessages(ms: Message[]): void {
     if (this.#exiting) throw new PutError('exiting');
+    this.#ctx.extensions?.admit(this, ms.length);
     for (const m of ms) {
       this.#put(m, false);
       this.messageCount++;
@@ -151,6 +159,7 @@ export class Topic {
         throw new PutError((err as Error).message);
       }
     }
+    if (this.limits.dropOldest) this.droppedCount += trimOldest(this.#mem, this.#backend, this.limits.maxDepth);
     this.#scheduleDrain();
   }
 

@@ -88,9 +88,10 @@ function configFile(text: string): string {
 }
 
 describe('nsqd config file', () => {
-  it('knows every key of the original table (max_defer_timeout is the one extension)', () => {
+  it('knows every key of the original table plus the extensions (docs/extensions.md)', () => {
     const spec = SPEC_KEYS.map(([k]) => k);
-    assert.deepEqual([...nsqdConfigKeys()].sort(), [...spec, 'max_defer_timeout'].sort());
+    const extensions = ['max_defer_timeout', 'max_attempts', 'dead_letter_topic_suffix', 'msg_ttl', 'max_depth', 'max_depth_policy'];
+    assert.deepEqual([...nsqdConfigKeys()].sort(), [...spec, ...extensions].sort());
   });
 
   it('reads a non-default value for every key', () => {
