@@ -16,7 +16,7 @@ export interface BackendQueue {
   advance(): void;
   /** Records not yet consumed. */
   depth(): number;
-  /** Drop every record and delete segment files (+ meta file), numbering continues (spec §10).
+  /** Drop every record and delete segment files (+ meta file), numbering continues (docs/disk-format.md, Emptying and deleting).
    *  Throws when a file could not be deleted (the queue is reset regardless). */
   empty(): void;
   /** Final sync + close files (meta persisted). Idempotent; a failing sync is logged, not thrown. */

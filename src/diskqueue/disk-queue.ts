@@ -29,7 +29,7 @@ export interface DiskQueueLogger {
   error(m: string): void;
 }
 
-/** Construction parameters; nsqd's values are listed in diskqueue.md §13. */
+/** Construction parameters; nsqd's values are listed in docs/disk-format.md */
 export interface DiskQueueOptions {
   /** Queue name: `<topic>` or `<topic>:<channel>`. */
   name: string;

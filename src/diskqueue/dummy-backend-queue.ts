@@ -2,7 +2,7 @@ import type { BackendQueue } from './backend-queue.js';
 
 /**
  * The backend of ephemeral topics and channels: nothing is stored, so memory-queue overflow is
- * silently dropped (nsqd.md: ephemeral overflow is lost by design).
+ * silently dropped (upstream nsqd/topic.go: ephemeral overflow is lost by design).
  */
 export class DummyBackendQueue implements BackendQueue {
   put(_data: Uint8Array): void {}

@@ -1,5 +1,5 @@
 /**
- * File names and the metadata text format of a go-diskqueue v1.1.0 queue (diskqueue.md §1, §3).
+ * File names and the metadata text format of a go-diskqueue v1.1.0 queue (docs/disk-format.md).
  * Pure functions: no I/O, so the on-disk naming and the meta codec can be tested in isolation.
  */
 

@@ -310,7 +310,7 @@ function configText(v: unknown): string {
   return String(v);
 }
 
-/** Coerces a config-file value to the spec's type (go-options `coerce`); throws Error(reason). */
+/** Coerces a config-file value to the flag's type (go-options `coerce`); throws Error(reason). */
 function coerceConfig(spec: FlagSpec, v: unknown): unknown {
   if (spec.fromConfig) return spec.fromConfig(v);
   const t = spec.type;

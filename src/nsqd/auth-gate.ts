@@ -1,14 +1,25 @@
-import { isAllowed, isExpired, queryAuth } from '../auth/auth.js';
+import { type AuthState, isAllowed, isExpired, queryAuth } from '../auth/auth.js';
 import { ProtocolError } from '../protocol/errors.js';
 import { goQuoteBytes } from '../protocol/names.js';
-import type { ClientV2 } from './client-v2.js';
+import type { ClientHost } from './command-handler.js';
+
+/** What the gate needs of a connection (ClientV2 is one). */
+export interface AuthSubject {
+  auth: AuthState | null;
+  readonly authSecret: string;
+  readonly remoteIp: string;
+  readonly remoteAddress: string;
+  readonly tls: boolean;
+  readonly host: Pick<ClientHost, 'authEnabled' | 'options' | 'logger' | 'tlsRootCa'>;
+  peerCommonName(): string;
+}
 
 /**
- * The AUTH gate for SUB/PUB/MPUB/DPUB (tcp-protocol.md §11.3): refuses before a successful AUTH,
+ * The AUTH gate for SUB/PUB/MPUB/DPUB (docs/protocol.md, AUTH): refuses before a successful AUTH,
  * re-queries the auth server once the authorizations' TTL expired, then matches topic and
  * channel. Synchronous unless a re-query is needed.
  */
-export function checkAuth(c: ClientV2, cmd: string, topic: string, channel: string): void | Promise<void> {
+export function checkAuth(c: AuthSubject, cmd: string, topic: string, channel: string): void | Promise<void> {
   if (!c.host.authEnabled()) return;
   if (c.auth === null || c.auth.authorizations.length === 0) {
     throw new ProtocolError('E_AUTH_FIRST', `AUTH required before ${cmd}`);
@@ -23,7 +34,7 @@ export function checkAuth(c: ClientV2, cmd: string, topic: string, channel: stri
 }
 
 /** Queries the auth server with the connection's secret; failures are `E_AUTH_FAILED` (details logged). */
-export async function refreshAuth(c: ClientV2): Promise<void> {
+export async function refreshAuth(c: AuthSubject): Promise<void> {
   const o = c.host.options;
   try {
     c.auth = await queryAuth({

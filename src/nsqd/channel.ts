@@ -1,7 +1,7 @@
 import type { BackendQueue } from '../diskqueue/backend-queue.js';
 import { Deque } from '../lib/deque.js';
 import type { E2eLatency } from '../lib/quantile.js';
-import { decodeMessage, Message } from '../protocol/message.js';
+import { decodeMessage, type Message } from '../protocol/message.js';
 import { isEphemeral } from '../protocol/names.js';
 import { writeMessagesToBackend } from './backend-writes.js';
 import type { Consumer, NsqdContext } from './context.js';
@@ -17,7 +17,7 @@ export type InFlightResult = 'ok' | 'not-in-flight' | 'not-owner' | 'exiting' | 
 
 /**
  * A channel: its own copy of every message of its topic, shared by its consumers
- * (nsqd.md §4). Holds the memory queue, the disk backend, the in-flight and deferred sets,
+ * (upstream nsqd/channel.go). Holds the memory queue, the disk backend, the in-flight and deferred sets,
  * and delivers to ready consumers round-robin.
  */
 export class Channel {
@@ -30,7 +30,7 @@ export class Channel {
   messageCount = 0;
   requeueCount = 0;
   timeoutCount = 0;
-  /** Deliveries by consumer locality (nsqd.md §4.3, §13); only memory-queue and hand-off deliveries count. */
+  /** Deliveries by consumer locality (upstream nsqd/channel.go); only memory-queue and hand-off deliveries count. */
   zoneLocalMsgCount = 0;
   regionLocalMsgCount = 0;
   globalMsgCount = 0;
@@ -160,7 +160,7 @@ export class Channel {
   }
 
   /**
-   * The original's non-blocking sends on the unbuffered zone / region queues (nsqd.md §13): the
+   * The original's non-blocking sends on the unbuffered zone / region queues (upstream nsqd/channel.go, topology-aware consumption): the
    * message goes straight to a topology-local consumer that is ready right now — first a
    * zone-local one, then one that reads the region queue (zone- or region-local) — else false.
    */
@@ -271,7 +271,7 @@ export class Channel {
           continue;
         }
         const rate = c.sampleRate;
-        // Sampling drops the message for this channel (tcp-protocol.md §8).
+        // Sampling drops the message for this channel (docs/protocol.md, Delivery).
         if (rate > 0 && Math.floor(Math.random() * 100) > rate) continue;
         if (now === 0) now = this.#ctx.now();
         this.#deliver(c, m, now);
@@ -315,7 +315,11 @@ export class Channel {
     this.#diskTurn = false;
     for (;;) {
       const rec = this.#backend.peek();
-      if (rec === null) return memEmpty ? undefined : (this.#countMemoryDelivery(c), this.#mem.shift());
+      if (rec === null) {
+        if (memEmpty) return undefined;
+        this.#countMemoryDelivery(c);
+        return this.#mem.shift();
+      }
       this.#backend.advance();
       try {
         return decodeMessage(rec);
@@ -418,7 +422,7 @@ export class Channel {
     if (!paused) this.pump();
   }
 
-  /** Drop everything: in-flight, deferred, memory and disk (nsqd.md §4.6). */
+  /** Drop everything: in-flight, deferred, memory and disk (upstream nsqd/channel.go Empty). */
   empty(): void {
     this.#inFlight.clear();
     this.#inFlightHeap.drain();

@@ -16,7 +16,7 @@ export interface HeartbeatTarget {
 }
 
 /**
- * Heartbeats and deadlines of one V2 connection (tcp-protocol.md §9.1): a `_heartbeat_` every
+ * Heartbeats and deadlines of one V2 connection (docs/protocol.md, Heartbeats and buffering): a `_heartbeat_` every
  * interval, the read deadline at 2 × interval since the last bytes received, and the write
  * deadline (a write stuck for more than an interval). One interval timer and one timeout, re-armed
  * lazily: reads never touch a timer.

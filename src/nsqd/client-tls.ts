@@ -19,7 +19,7 @@ export function wrapTls(raw: Socket, ctx: tls.SecureContext, policy: TlsClientAu
 
 /**
  * Waits for the handshake (upstream's 5 s deadline) and applies the certificate policy; fails
- * with the `E_IDENTIFY_FAILED` the original sends (tcp-protocol.md §7.1).
+ * with the `E_IDENTIFY_FAILED` the original sends (docs/protocol.md, IDENTIFY).
  */
 export async function tlsHandshake(sock: tls.TLSSocket, policy: TlsClientAuthPolicy): Promise<void> {
   await new Promise<void>((resolve, reject) => {

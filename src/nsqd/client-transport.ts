@@ -355,7 +355,7 @@ export class ClientTransport implements Flushable {
     this.#sink.onWritable();
   };
 
-  // ---- upgrades (tcp-protocol.md §7.1) --------------------------------------------------
+  // ---- upgrades (docs/protocol.md, IDENTIFY) --------------------------------------------------
 
   /** TLS server handshake on the raw socket; throws the IDENTIFY error the original sends. */
   async upgradeTls(ctx: tls.SecureContext, policy: TlsClientAuthPolicy): Promise<void> {

@@ -27,8 +27,8 @@ export class ClientV2 implements Consumer {
   readonly remoteAddress: string;
   readonly remoteIp: string;
   readonly connectTs: number;
-  readonly #host: ClientHost;
-  readonly #commands: Record<string, CommandHandler | undefined>;
+  readonly #host: ClientHost<ClientV2>;
+  readonly #commands: Record<string, CommandHandler<ClientV2> | undefined>;
   readonly #transport: ClientTransport;
   readonly #heartbeat: ClientHeartbeat;
   readonly #parser: CommandParser;
@@ -43,7 +43,7 @@ export class ClientV2 implements Consumer {
   userAgent = '';
   topologyRegion = '';
   topologyZone = '';
-  /** Set by IDENTIFY under the topology-aware-consumption experiment (nsqd.md §13). */
+  /** Set by IDENTIFY under the topology-aware-consumption experiment (upstream nsqd/channel.go, topology-aware consumption). */
   zoneLocal = false;
   regionLocal = false;
   settings: IdentifySettings;
@@ -61,7 +61,7 @@ export class ClientV2 implements Consumer {
   /** An async handler (auth query, TLS handshake, topic lookup) is running; input waits. */
   #busy = false;
   /** Body command waiting for its body: its handler and params. */
-  #pending: { h: CommandHandler; params: string[] } | null = null;
+  #pending: { h: CommandHandler<ClientV2>; params: string[] } | null = null;
   /** Inside #process: answers are flushed once at its end. */
   #batching = false;
   /** An answer was appended during the current batch and must go out at its end. */
@@ -69,7 +69,7 @@ export class ClientV2 implements Consumer {
   /** The fatal error that ended the connection, logged at exit as upstream's tcp server does. */
   #exitError: string | null = null;
 
-  constructor(id: number, sock: Socket, host: ClientHost, commands: Record<string, CommandHandler | undefined>) {
+  constructor(id: number, sock: Socket, host: ClientHost<ClientV2>, commands: Record<string, CommandHandler<ClientV2> | undefined>) {
     this.id = id;
     this.#host = host;
     this.#commands = commands;
@@ -99,7 +99,7 @@ export class ClientV2 implements Consumer {
     this.#heartbeat.start(this.settings.heartbeatIntervalMs);
   }
 
-  get host(): ClientHost {
+  get host(): ClientHost<ClientV2> {
     return this.#host;
   }
 
@@ -260,7 +260,7 @@ export class ClientV2 implements Consumer {
     });
   }
 
-  /** Dispatch with the table's preconditions, in the original's order (tcp-protocol.md §5, §9.5). */
+  /** Dispatch with the table's preconditions, in the original's order (docs/protocol.md, Connection states). */
   #handle(item: ParsedItem): Promise<void> | undefined {
     if (item.type !== 'line') {
       const { h, params } = this.#pending!;
@@ -293,7 +293,7 @@ export class ClientV2 implements Consumer {
     return undefined;
   }
 
-  #authorize(h: CommandHandler, name: string, params: string[]): void | Promise<void> {
+  #authorize(h: CommandHandler<ClientV2>, name: string, params: string[]): void | Promise<void> {
     return checkAuth(this, name, params[0]!, h.auth?.channel === true ? params[1]! : '');
   }
 
@@ -348,7 +348,7 @@ export class ClientV2 implements Consumer {
   // ---- output ---------------------------------------------------------------------------
 
   /**
-   * A response or error frame: flushed at once (tcp-protocol.md §9.2), or with the other
+   * A response or error frame: flushed at once (docs/protocol.md, Heartbeats and buffering), or with the other
    * answers of the input batch being processed, at its end.
    */
   sendFrame(frame: Buffer): void {
@@ -407,7 +407,7 @@ export class ClientV2 implements Consumer {
     if (hbChanged) this.#heartbeat.start(s.heartbeatIntervalMs);
   }
 
-  /** Performs the upgrades granted by IDENTIFY, each followed by its OK frame (tcp-protocol.md §7.1). */
+  /** Performs the upgrades granted by IDENTIFY, each followed by its OK frame (docs/protocol.md, IDENTIFY). */
   async upgrade(n: Negotiated): Promise<void> {
     this.flush(); // the IDENTIFY reply goes out before the stream changes
     if (n.tls) {

@@ -1,13 +1,12 @@
 import type * as tls from 'node:tls';
 import type { Logger } from '../lib/logger.js';
 import type { BodyBatch } from '../protocol/body-batch.js';
-import type { ClientV2 } from './client-v2.js';
 import type { FlushScheduler } from './flush-scheduler.js';
 import type { NsqdOptions } from './options.js';
 import type { Topic } from './topic.js';
 
 /**
- * Protocol state of a V2 connection (tcp-protocol.md §5), changed only by ClientV2's #setState:
+ * Protocol state of a V2 connection (docs/protocol.md, Connection states), changed only by ClientV2's #setState:
  * `init` → `subscribed` (SUB) → `closing` (CLS), and any → `closed`.
  */
 export type SessionState = 'init' | 'subscribed' | 'closing' | 'closed';
@@ -23,7 +22,7 @@ export const TRANSITIONS: Record<SessionState, readonly SessionState[]> = {
 };
 
 /** What a connection needs from the daemon. */
-export interface ClientHost {
+export interface ClientHost<C = unknown> {
   readonly options: NsqdOptions;
   readonly logger: Logger;
   readonly version: string;
@@ -31,12 +30,12 @@ export interface ClientHost {
   readonly flushScheduler: FlushScheduler;
   secureContext(): tls.SecureContext | null;
   authEnabled(): boolean;
-  /** `--tls-root-ca-file` contents: trust roots for an HTTPS auth server (tcp-protocol.md §11.1). */
+  /** `--tls-root-ca-file` contents: trust roots for an HTTPS auth server (docs/protocol.md, AUTH). */
   tlsRootCa?(): Buffer | undefined;
   getTopic(name: string): Topic;
-  /** Resolves once a just-created topic has learned its cluster channels (nsqd.md §3.1), else null. */
+  /** Resolves once a just-created topic has learned its cluster channels (upstream nsqd/topic.go), else null. */
   topicReady(topic: Topic): Promise<void> | null;
-  clientClosed(c: ClientV2): void;
+  clientClosed(c: C): void;
   now(): number;
 }
 
@@ -48,7 +47,7 @@ export type Reply = Buffer | null | Promise<Buffer | null>;
  * ClientV2 enforces them in the original's order: TLS policy, state, `check`, the AUTH gate
  * (before or after the body), `beforeBody`, then the body is read and `exec` runs.
  */
-export interface CommandHandler {
+export interface CommandHandler<C> {
   /** States it is allowed in; else fatal `E_INVALID cannot <CMD> in current state`. */
   readonly allowedIn: readonly SessionState[] | 'any';
   /** States in which it is ignored without an answer (RDY after CLS). */
@@ -61,8 +60,8 @@ export interface CommandHandler {
    */
   readonly auth?: { readonly at: 'line' | 'body'; readonly channel?: boolean };
   /** Parameter checks (before the body is read). */
-  check?(c: ClientV2, params: string[]): void;
+  check?(c: C, params: string[]): void;
   /** Runs after the gate, before the body is read (MPUB creates its topic there). */
-  beforeBody?(c: ClientV2, params: string[]): void;
-  exec(c: ClientV2, params: string[], body: Buffer | BodyBatch | null): Reply;
+  beforeBody?(c: C, params: string[]): void;
+  exec(c: C, params: string[], body: Buffer | BodyBatch | null): Reply;
 }

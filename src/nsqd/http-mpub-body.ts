@@ -2,7 +2,7 @@ import { HttpApiError } from '../http/api-error.js';
 import { BodyBatch, BodyBatchBuilder } from '../protocol/body-batch.js';
 
 /**
- * The /mpub request bodies (nsqd-http.md /mpub), as resumable parsers: each yields every
+ * The /mpub request bodies (upstream nsqd/http.go doMPUB), as resumable parsers: each yields every
  * YIELD_EVERY messages so a large body is validated in slices (see runSliced) and returns the
  * message bodies' positions in the request body once all of it is valid.
  */

@@ -4,7 +4,7 @@ import { scanObjectMembers } from './identify-json.js';
 import type { NsqdOptions } from './options.js';
 
 /**
- * IDENTIFY (tcp-protocol.md §7.1): decoding with Go encoding/json's rules (unknown keys ignored,
+ * IDENTIFY (docs/protocol.md, IDENTIFY): decoding with Go encoding/json's rules (unknown keys ignored,
  * null = absent, case-insensitive keys, strict types), validation in the original's order, and
  * the feature-negotiation reply. Pure: the connection applies the result.
  */

@@ -7,16 +7,18 @@ import { goQuoteBytes, isValidChannelName, isValidTopicName } from '../protocol/
 import type { InFlightResult } from './channel.js';
 import { refreshAuth } from './auth-gate.js';
 import type { ClientV2 } from './client-v2.js';
-import type { CommandHandler, Reply, SessionState } from './command-handler.js';
+import type { CommandHandler as Handler, Reply, SessionState } from './command-handler.js';
+
+type CommandHandler = Handler<ClientV2>;
 import { applyIdentify, decodeIdentify, decodeIdentifySliced, identifyResponse, negotiate, type IdentifyData } from './identify.js';
 import { publishBodies, runSliced } from './mpub-slicer.js';
 import { EXPERIMENT_TOPOLOGY_AWARE_CONSUMPTION } from './options.js';
 import { PutError, type Topic } from './topic.js';
 
 /**
- * The protocol V2 command table (tcp-protocol.md §7): one handler per command, each declaring
+ * The protocol V2 command table (docs/protocol.md, Commands): one handler per command, each declaring
  * its preconditions (states, TLS exemption, AUTH gate) for ClientV2 to enforce in the original's
- * order (tcp-protocol.md §5); the remaining checks sit in the handler next to the rule they
+ * order (docs/protocol.md, Connection states); the remaining checks sit in the handler next to the rule they
  * enforce. Errors are thrown as ProtocolError and answered (and the connection closed when fatal)
  * by ClientV2.
  */
@@ -92,7 +94,7 @@ function inFlightError(code: string, cmd: string, id: string, r: InFlightResult)
 }
 
 const IDENTIFY: CommandHandler = {
-  // Several are allowed while in init, each processed (tcp-protocol.md §7.1).
+  // Several are allowed while in init, each processed (docs/protocol.md, IDENTIFY).
   allowedIn: INIT,
   tlsExempt: true,
   exec(c, _params, body) {
@@ -123,7 +125,7 @@ function identify(c: ClientV2, data: IdentifyData): Reply {
   }
   // Every IDENTIFY (several are allowed before SUB) takes full effect, including on delivery:
   // upstream's message pump only applies the first one's heartbeat, buffer timeout, sample rate,
-  // msg timeout and locality (tcp-protocol.md §7.1). Deliberately not reproduced: no client
+  // msg timeout and locality (docs/protocol.md, IDENTIFY). Deliberately not reproduced: no client
   // sends a second IDENTIFY, and one that did would expect it to work.
   const settings = applyIdentify(data, c.settings, o);
   c.applySettings(settings);
@@ -278,14 +280,14 @@ function topicParam(cmd: string, params: string[], min: number): string {
   if (params.length < min) throw invalid(`${cmd} insufficient number of parameters`);
   const t = params[0]!;
   if (!isValidTopicName(t)) {
-    // MPUB repeats the code in its text (sic, tcp-protocol.md §7.11).
+    // MPUB repeats the code in its text (sic, upstream nsqd/protocol_v2.go MPUB).
     const prefix = cmd === 'MPUB' ? 'E_BAD_TOPIC ' : '';
     throw new ProtocolError('E_BAD_TOPIC', `${prefix}${cmd} topic name ${goQuoteBytes(t)} is not valid`);
   }
   return t;
 }
 
-// Publishing is allowed in any state (tcp-protocol.md §5); PUB checks auth once the body is read.
+// Publishing is allowed in any state (docs/protocol.md, Connection states); PUB checks auth once the body is read.
 const PUB: CommandHandler = {
   allowedIn: 'any',
   auth: { at: 'body' },
@@ -307,7 +309,7 @@ const PUB: CommandHandler = {
 function dpubDeferMs(c: ClientV2, raw: string): number {
   const n = parseDigits(raw);
   if (n === null) throw invalid(`DPUB could not parse timeout ${raw}`);
-  // --max-defer-timeout is an extension that defaults to --max-req-timeout (tcp-protocol.md §14).
+  // --max-defer-timeout is an extension that defaults to --max-req-timeout (docs/compatibility.md).
   const max = c.host.options.maxDeferTimeout;
   const ms = durationMs(n);
   if (ms < 0 || ms > max) throw invalid(`DPUB timeout ${n} out of range 0-${max}`);
@@ -337,7 +339,7 @@ const DPUB: CommandHandler = {
 
 const MPUB: CommandHandler = {
   allowedIn: 'any',
-  // MPUB checks auth before reading its body (tcp-protocol.md §7.11).
+  // MPUB checks auth before reading its body (upstream nsqd/protocol_v2.go MPUB).
   auth: { at: 'line' },
   check(_c, params) {
     topicParam('MPUB', params, 1);

@@ -16,7 +16,7 @@ export class PutError extends Error {}
 const DRAIN_BATCH = 512;
 
 /**
- * A topic: accepts published messages and gives every channel its own copy (nsqd.md §3).
+ * A topic: accepts published messages and gives every channel its own copy (upstream nsqd/topic.go).
  *
  * Unlike the original's per-topic goroutine, fan-out happens synchronously in the publish call
  * whenever the topic has channels, is not paused and holds no backlog; otherwise messages wait
@@ -201,7 +201,7 @@ export class Topic {
 
   /**
    * Whether the disk queue has a record to read. Not just depth() > 0: records salvaged after a
-   * crash (meta not synced, diskqueue.md §9) are readable although the persisted depth does not
+   * crash (meta not synced, docs/disk-format.md) are readable although the persisted depth does not
    * count them, and the original reads whatever lies between the read and write positions.
    */
   #diskHasData(): boolean {
@@ -266,13 +266,13 @@ export class Topic {
     if (!paused) this.#scheduleDrain();
   }
 
-  /** Drop the topic's own backlog (memory and disk); channels are untouched (nsqd.md §3.5). */
+  /** Drop the topic's own backlog (memory and disk); channels are untouched (upstream nsqd/topic.go Empty). */
   empty(): void {
     this.#mem.clear();
     this.#backend.empty();
   }
 
-  /** Delete: channels deleted, data removed (nsqd.md §3.6). */
+  /** Delete: channels deleted, data removed (upstream nsqd/topic.go Delete). */
   delete(): void {
     if (this.#exiting) return;
     this.#exiting = true;
