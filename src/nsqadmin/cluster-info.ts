@@ -7,7 +7,7 @@
  * newlines) are pushed onto the caller's `warnings` and the step returns what it got.
  */
 
-import { UpstreamClient } from './upstream-client.js';
+import type { UpstreamClient } from './upstream-client.js';
 import {
   addChannel,
   emptyChannelAggregate,
@@ -48,19 +48,19 @@ function errText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-interface FanOut<T> {
-  results: Array<{ addr: string; value: T }>;
+interface FanOut<I, T> {
+  results: Array<{ item: I; value: T }>;
   errors: string[];
 }
 
-/** Runs `fn` for every address at once; results keep address order. */
-async function fanOut<T>(addrs: readonly string[], fn: (addr: string) => Promise<T>): Promise<FanOut<T>> {
-  const settled = await Promise.allSettled(addrs.map(fn));
-  const out: FanOut<T> = { results: [], errors: [] };
-  settled.forEach((s, i) => {
-    if (s.status === 'fulfilled') out.results.push({ addr: addrs[i], value: s.value });
+/** Runs `fn` for every item (an address or a producer) at once; results keep item order. */
+async function fanOut<I, T>(items: readonly I[], fn: (item: I) => Promise<T>): Promise<FanOut<I, T>> {
+  const settled = await Promise.allSettled(items.map(async (item) => ({ item, value: await fn(item) })));
+  const out: FanOut<I, T> = { results: [], errors: [] };
+  for (const s of settled) {
+    if (s.status === 'fulfilled') out.results.push(s.value);
     else out.errors.push(errText(s.reason));
-  });
+  }
   return out;
 }
 
@@ -138,7 +138,7 @@ export class ClusterInfo {
   async lookupdProducers(lookupds: readonly string[], w: Warnings): Promise<Producer[]> {
     const r = await fanOut(lookupds, (a) => this.#get<{ producers?: LookupdPeer[] }>(`http://${a}/nodes`));
     judge('nsqlookupd', lookupds.length, r.errors, w);
-    return mergeLookupdNodes(r.results.map((x) => ({ lookupd: x.addr, peers: x.value.producers ?? [] })));
+    return mergeLookupdNodes(r.results.map((x) => ({ lookupd: x.item, peers: x.value.producers ?? [] })));
   }
 
   /** The nsqd that have `topic` according to any lookupd (/lookup). */
@@ -219,20 +219,18 @@ export class ClusterInfo {
    * sorted by host, and channels aggregated across nodes.
    */
   async nsqdStats(producers: readonly Producer[], topic: string, includeClients: boolean, w: Warnings): Promise<NsqdStats> {
-    const addrs = producers.map(httpAddressOf);
-    const r = await fanOut(addrs, (a) => {
-      let url = `http://${a}/stats?format=json`;
+    const r = await fanOut(producers, (p) => {
+      let url = `http://${httpAddressOf(p)}/stats?format=json`;
       if (topic !== '') url += `&topic=${q(topic)}`;
       if (!includeClients) url += '&include_clients=false';
       return this.#get<NsqdStatsReply>(url);
     });
-    judge('nsqd', addrs.length, r.errors, w);
+    judge('nsqd', producers.length, r.errors, w);
     const now = this.#now();
     const topics: TopicStats[] = [];
     const channels = new Map<string, ChannelStats>();
-    for (const { addr, value } of r.results) {
-      const p = producers[addrs.indexOf(addr)];
-      const src: StatsSource = { node: addr, hostname: p.hostname, topologyRegion: p.topology_region ?? '', topologyZone: p.topology_zone ?? '' };
+    for (const { item: p, value } of r.results) {
+      const src: StatsSource = { node: httpAddressOf(p), hostname: p.hostname, topologyRegion: p.topology_region ?? '', topologyZone: p.topology_zone ?? '' };
       for (const raw of value.topics ?? []) {
         if (topic !== '' && raw.topic_name !== topic) continue;
         const t = topicFromNsqd(raw, src, now);

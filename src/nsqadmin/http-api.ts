@@ -21,6 +21,7 @@ import type { ChartSampler } from './sampler.js';
 import { contentTypeOf, missingUiPage, renderIndex, sendBody, type StaticUi, type UiConfig } from './static-ui.js';
 import { seriesKey } from './timeseries.js';
 import { decodeJsonBody } from './json-body.js';
+import { routeParam } from './route-param.js';
 
 /** What the routes need from the running nsqadmin. */
 export interface AdminHttpContext {
@@ -107,7 +108,7 @@ export function buildAdminRouter(ctx: AdminHttpContext): Router {
   router.get(
     at('/static/*file'),
     (c) => {
-      const rel = c.params.file.slice(1);
+      const rel = routeParam(c, 'file').slice(1);
       const data = rel === 'index.html' ? undefined : ctx.ui.served(rel, prefix);
       if (!data) throw new HttpApiError(404, 'NOT_FOUND');
       // Vite names assets by content hash, so they never change under the same name.
@@ -146,7 +147,7 @@ export function buildAdminRouter(ctx: AdminHttpContext): Router {
   });
 
   router.get(at('/api/topics/:topic'), async (c) => {
-    const topic = c.params.topic;
+    const topic = routeParam(c, 'topic');
     const w: Warnings = [];
     const producers = await upstream('get topic producers', w, () => cluster.topicProducers(topic, addrs(), w));
     const stats = await upstream('get topic metadata', w, () => cluster.nsqdStats(producers, topic, false, w));
@@ -156,7 +157,8 @@ export function buildAdminRouter(ctx: AdminHttpContext): Router {
   });
 
   router.get(at('/api/topics/:topic/:channel'), async (c) => {
-    const { topic, channel } = c.params;
+    const topic = routeParam(c, 'topic');
+    const channel = routeParam(c, 'channel');
     const w: Warnings = [];
     const producers = await upstream('get topic producers', w, () => cluster.topicProducers(topic, addrs(), w));
     const stats = await upstream('get channel metadata', w, () => cluster.nsqdStats(producers, topic, true, w));
@@ -174,7 +176,7 @@ export function buildAdminRouter(ctx: AdminHttpContext): Router {
   });
 
   router.get(at('/api/nodes/:node'), async (c) => {
-    const node = c.params.node;
+    const node = routeParam(c, 'node');
     const w: Warnings = [];
     const producers = await upstream('get producers', w, () => cluster.producers(addrs(), w));
     const producer = producers.find((p) => httpAddressOf(p) === node);
@@ -220,7 +222,8 @@ export function buildAdminRouter(ctx: AdminHttpContext): Router {
     let rate: number | null | undefined;
     try {
       const reply = await cluster.client.getJson<Array<{ datapoints: Array<Array<number | null>> }>>(url);
-      rate = reply[0].datapoints[0][0];
+      // A reply without points leaves `rate` undefined: 500 below, as upstream fails on it too.
+      rate = reply[0]?.datapoints[0]?.[0];
     } catch (err) {
       logger.error(`graphite request failed - ${err instanceof Error ? err.message : String(err)}`);
       throw new HttpApiError(500, 'INTERNAL_ERROR');
@@ -266,12 +269,12 @@ export function buildAdminRouter(ctx: AdminHttpContext): Router {
     }
     return { message: warnMessage(w) };
   };
-  router.post(at('/api/topics/:topic'), (c) => action(c, c.params.topic, ''));
-  router.post(at('/api/topics/:topic/:channel'), (c) => action(c, c.params.topic, c.params.channel));
+  router.post(at('/api/topics/:topic'), (c) => action(c, routeParam(c, 'topic'), ''));
+  router.post(at('/api/topics/:topic/:channel'), (c) => action(c, routeParam(c, 'topic'), routeParam(c, 'channel')));
 
   router.delete(at('/api/topics/:topic'), async (c) => {
     requireAdmin(c.req);
-    const topic = c.params.topic;
+    const topic = routeParam(c, 'topic');
     const w: Warnings = [];
     await upstream('delete topic', w, () => cluster.deleteTopic(topic, addrs(), w));
     notifier.notify('delete_topic', topic, '', '', c.req);
@@ -280,7 +283,8 @@ export function buildAdminRouter(ctx: AdminHttpContext): Router {
 
   router.delete(at('/api/topics/:topic/:channel'), async (c) => {
     requireAdmin(c.req);
-    const { topic, channel } = c.params;
+    const topic = routeParam(c, 'topic');
+    const channel = routeParam(c, 'channel');
     const w: Warnings = [];
     await upstream('delete channel', w, () => cluster.deleteChannel(topic, channel, addrs(), w));
     notifier.notify('delete_channel', topic, channel, '', c.req);
@@ -289,7 +293,7 @@ export function buildAdminRouter(ctx: AdminHttpContext): Router {
 
   router.delete(at('/api/nodes/:node'), async (c) => {
     requireAdmin(c.req);
-    const node = c.params.node;
+    const node = routeParam(c, 'node');
     let topic: unknown;
     try {
       topic = (await decodeJsonBody(c, MAX_ACTION_BODY, { topic: 'string' })).topic;
@@ -311,9 +315,9 @@ export function buildAdminRouter(ctx: AdminHttpContext): Router {
       const cidr = parseCidr(o.allowConfigFromCidr);
       const ip = c.req.socket.remoteAddress;
       if (ip === undefined) throw new HttpApiError(400, 'INVALID_REMOTE_ADDR');
-      if (!cidr || !cidr.contains(ip)) throw new HttpApiError(403, 'FORBIDDEN');
+      if (!cidr?.contains(ip)) throw new HttpApiError(403, 'FORBIDDEN');
     }
-    const opt = c.params.opt;
+    const opt = routeParam(c, 'opt');
     if (c.req.method === 'PUT') {
       const { body, tooBig } = await c.readBody(MAX_CONFIG_BODY);
       if (tooBig || body.length === 0) throw new HttpApiError(413, 'INVALID_VALUE');

@@ -23,7 +23,7 @@ function jsonTypeName(v: unknown): string {
 export function goJsonSyntaxError(text: string): string {
   const trimmed = text.trim();
   if (trimmed === '') return 'EOF';
-  const first = trimmed[0];
+  const first = trimmed.charAt(0);
   if (!/[{["\-0-9tfn]/.test(first)) return `invalid character '${first}' looking for beginning of value`;
   const literal = first === 't' ? 'true' : first === 'f' ? 'false' : first === 'n' ? 'null' : '';
   for (let i = 1; i < literal.length && i < trimmed.length; i++) {

@@ -26,8 +26,9 @@ export interface AdminAction {
 export function basicAuthUser(req: IncomingMessage): string {
   const h = req.headers.authorization ?? '';
   const m = /^Basic\s+(\S+)$/i.exec(h);
-  if (!m) return '';
-  const text = Buffer.from(m[1], 'base64').toString('utf8');
+  const token = m?.[1];
+  if (token === undefined) return '';
+  const text = Buffer.from(token, 'base64').toString('utf8');
   const colon = text.indexOf(':');
   return colon < 0 ? '' : text.slice(0, colon);
 }

@@ -14,7 +14,7 @@ import { GzipServerResponse } from './gzip-response.js';
 import { buildAdminRouter } from './http-api.js';
 import { Notifier } from './notify.js';
 import { VERSION_STRING, viaHostname, type NsqadminOptions } from './options.js';
-import { joinHostPort, splitHostPort } from '../nsqlookupd/net-address.js';
+import { joinHostPort, splitHostPort } from '../lib/host-port.js';
 import { ChartSampler } from './sampler.js';
 import { DEFAULT_UI_DIR, StaticUi } from './static-ui.js';
 import { UpstreamClient, type UpstreamTls } from './upstream-client.js';

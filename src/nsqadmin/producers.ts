@@ -4,7 +4,7 @@
  * flagged `out_of_date` when older than the newest version seen, sorted by hostname. Pure.
  */
 
-import { joinHostPort } from '../nsqlookupd/net-address.js';
+import { joinHostPort } from '../lib/host-port.js';
 
 /** One topic of a node and whether lookupd has it tombstoned. */
 export interface ProducerTopic {

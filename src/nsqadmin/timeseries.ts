@@ -71,7 +71,7 @@ class Ring {
 
   lastT(): number {
     if (this.#size === 0) return -Infinity;
-    return this.#data[((this.#head - 1 + this.#cap) % this.#cap) * COLS];
+    return this.#data[((this.#head - 1 + this.#cap) % this.#cap) * COLS]!;
   }
 
   points(): Point[] {
@@ -79,15 +79,16 @@ class Ring {
     const d = this.#data;
     for (let i = 0; i < this.#size; i++) {
       const o = ((this.#head - this.#size + i + this.#cap) % this.#cap) * COLS;
+      // `o` is a slot start below cap * COLS, so every column index is in range.
       out.push({
-        t: d[o],
-        depth: d[o + 1],
-        in_flight: d[o + 2],
-        deferred: d[o + 3],
-        requeued: d[o + 4],
-        timed_out: d[o + 5],
-        message_count: d[o + 6],
-        rate: d[o + 7],
+        t: d[o]!,
+        depth: d[o + 1]!,
+        in_flight: d[o + 2]!,
+        deferred: d[o + 3]!,
+        requeued: d[o + 4]!,
+        timed_out: d[o + 5]!,
+        message_count: d[o + 6]!,
+        rate: d[o + 7]!,
       });
     }
     return out;

@@ -61,7 +61,7 @@ describe('base path', () => {
     const asset = await call(p, 'GET', '/admin/static/assets/app.js');
     assert.equal(asset.status, 200);
     assert.equal(asset.body, 'import("/admin/static/assets/lazy.js")', 'chunk URLs follow the base path');
-    assert.match(asset.headers['content-type'], /javascript/);
+    assert.match(asset.headers['content-type'] ?? '', /javascript/);
     const big = await call(p, 'GET', '/admin/static/assets/big.css', undefined, { 'Accept-Encoding': 'gzip' });
     assert.equal(big.headers['content-encoding'], 'gzip');
     assert.equal(big.body, 'body { color: red }\n'.repeat(500));
@@ -77,10 +77,10 @@ describe('base path', () => {
     for (const route of ['/admin', '/admin/topics', '/admin/topics/t', '/admin/topics/t/c', '/admin/nodes', '/admin/nodes/n:1', '/admin/counter', '/admin/lookup']) {
       const r = await call(p, 'GET', route);
       assert.equal(r.status, 200, route);
-      assert.match(r.headers['content-type'], /^text\/html/);
+      assert.match(r.headers['content-type'] ?? '', /^text\/html/);
       assert.ok(r.body.includes('src="/admin/static/assets/app.js"'), r.body);
     }
-    const config = (body: string) => JSON.parse(/window\.NSQADMIN_CONFIG = (\{.*?\})<\/script>/.exec(body)![1]);
+    const config = (body: string) => JSON.parse(/window\.NSQADMIN_CONFIG = (\{.*?\})<\/script>/.exec(body)![1]!);
     const slash = await call(p, 'GET', '/admin/');
     assert.deepEqual([slash.status, slash.headers.location], [301, '/admin']);
     const anon = config((await call(p, 'GET', '/admin')).body);
@@ -111,7 +111,7 @@ describe('admin users', () => {
       const r = await call(p, 'POST', '/admin/api/topics', body, headers);
       assert.deepEqual([r.status, r.json()], [403, { message: 'FORBIDDEN' }], JSON.stringify(headers));
     }
-    for (const [m, route] of [['POST', '/admin/api/topics/x'], ['POST', '/admin/api/topics/x/y'], ['DELETE', '/admin/api/topics/x'], ['DELETE', '/admin/api/topics/x/y'], ['DELETE', '/admin/api/nodes/n:1']]) {
+    for (const [m, route] of [['POST', '/admin/api/topics/x'], ['POST', '/admin/api/topics/x/y'], ['DELETE', '/admin/api/topics/x'], ['DELETE', '/admin/api/topics/x/y'], ['DELETE', '/admin/api/nodes/n:1']] as const) {
       assert.equal((await call(p, m, route, '{"action":"pause","topic":"x"}')).status, 403, `${m} ${route}`);
     }
     const lookupdTopics = async () => ((await (await fetch(`http://127.0.0.1:${c.lookupd.httpPort}/topics`)).json()) as { topics: string[] }).topics;
@@ -127,13 +127,13 @@ describe('notifications', () => {
   it('create topic + channel posts create_topic then create_channel with who, where and via', async () => {
     notes.length = 0;
     const p = c.admin.httpPort;
-    await postOk(c.nsqds[0].httpPort, '/pub?topic=note_t', 'x');
+    await postOk(c.nsqd(0).httpPort, '/pub?topic=note_t', 'x');
     const auth = 'Basic ' + Buffer.from('carol:secret').toString('base64');
     const r = await call(p, 'POST', '/admin/api/topics?src=test', JSON.stringify({ topic: 'note_t', channel: 'nc' }), { 'X-Auth-User': 'alice', Authorization: auth, 'User-Agent': 'test-agent' });
     assert.equal(r.status, 200, r.body);
     await eventually(() => assert.equal(notes.length, 2));
     const [a, b] = notes.map((n) => n.body);
-    assert.equal(notes[0].headers['content-type'], 'application/json');
+    assert.equal(notes[0]!.headers['content-type'], 'application/json');
     assert.deepEqual(Object.keys(a), ['action', 'topic', 'timestamp', 'user', 'remote_ip', 'user_agent', 'url', 'via']);
     assert.equal(a.action, 'create_topic');
     assert.equal(a.topic, 'note_t');
@@ -151,8 +151,8 @@ describe('notifications', () => {
     notes.length = 0;
     const p = c.admin.httpPort;
     const h = { 'X-Auth-User': 'alice' };
-    const node = `127.0.0.1:${c.nsqds[0].httpPort}`;
-    await postOk(c.nsqds[0].httpPort, '/pub?topic=note_u', 'x');
+    const node = `127.0.0.1:${c.nsqd(0).httpPort}`;
+    await postOk(c.nsqd(0).httpPort, '/pub?topic=note_u', 'x');
     await eventually(async () => assert.equal((await call(p, 'GET', '/admin/api/topics/note_u')).status, 200));
     const steps: Array<[string, string, unknown]> = [
       ['POST', '/admin/api/topics/note_u', { action: 'pause' }],

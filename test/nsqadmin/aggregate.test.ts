@@ -6,7 +6,7 @@ import { addTopic, emptyTopicAggregate, sortClientsByTopology, topicFromNsqd, ty
 import { mergeLookupdNodes, mergeTopicProducers, compareSemver, parseSemver } from '../../src/nsqadmin/producers.js';
 import { parseCidr } from '../../src/nsqadmin/cidr.js';
 import { decodeJson } from '../../src/nsqadmin/json-body.js';
-import { HttpApiError } from '../../src/http/api-error.js';
+import type { HttpApiError } from '../../src/http/api-error.js';
 
 const NOW = 1_700_000_010_500;
 
@@ -32,7 +32,7 @@ describe('e2e aggregate', () => {
       channel: 'c',
       host: '*',
     });
-    assert.equal(JSON.stringify(Object.keys(agg.percentiles![0])), '["average","count","max","min","quantile"]');
+    assert.equal(JSON.stringify(Object.keys(agg.percentiles![0]!)), '["average","count","max","min","quantile"]');
   });
 
   it('no percentiles anywhere stays null', () => {
@@ -73,9 +73,9 @@ describe('topic aggregation', () => {
     assert.equal(c.client_count, 1);
     assert.deepEqual(c.nodes!.map((x) => x.node), ['h1:4151', 'h2:4151']);
     // Per-node rows are untouched by the sums (upstream mutates the first node's row).
-    assert.equal(n1.channels[0].depth, 5);
-    assert.equal(n1.channels[0].node, 'h2:4151');
-    assert.deepEqual(Object.keys(n1.channels[0]), [
+    assert.equal(n1.channels[0]!.depth, 5);
+    assert.equal(n1.channels[0]!.node, 'h2:4151');
+    assert.deepEqual(Object.keys(n1.channels[0]!), [
       'node', 'hostname', 'topic_name', 'channel_name', 'depth', 'memory_depth', 'backend_depth', 'in_flight_count', 'deferred_count',
       'requeue_count', 'timeout_count', 'message_count', 'delivery_msg_count', 'global_msg_count', 'client_count', 'nodes', 'clients', 'paused', 'e2e_processing_latency',
     ]);
@@ -103,9 +103,9 @@ describe('topic aggregation', () => {
       src,
       NOW,
     );
-    const clients = t.channels[0].clients as ClientStats[];
-    assert.equal(clients[0].connected, 10 * 1e9);
-    assert.equal(clients[0].node_topology_region, 'r1');
+    const clients = t.channels[0]!.clients as ClientStats[];
+    assert.equal(clients[0]!.connected, 10 * 1e9);
+    assert.equal(clients[0]!.node_topology_region, 'r1');
     sortClientsByTopology(clients);
     assert.deepEqual(clients.map((c) => c.hostname), ['zone', 'region', 'far']);
   });
@@ -121,11 +121,11 @@ describe('producers', () => {
       { lookupd: 'L2:4161', peers: [peer('b', 4150, '1.3.0', ['z', 'a'], [false, true])] },
     ]);
     assert.deepEqual(list.map((p) => p.hostname), ['a', 'b']);
-    assert.deepEqual(list[1].remote_addresses, ['L1:4161/127.0.0.1:5150', 'L2:4161/127.0.0.1:5150']);
-    assert.deepEqual(list[1].topics, [{ topic: 'a', tombstoned: true }, { topic: 'z', tombstoned: false }]);
-    assert.equal(list[0].out_of_date, true);
-    assert.equal(list[1].out_of_date, false);
-    assert.deepEqual(Object.keys(list[1]), ['remote_addresses', 'remote_address', 'hostname', 'broadcast_address', 'tcp_port', 'http_port', 'version', 'topics', 'out_of_date']);
+    assert.deepEqual(list[1]!.remote_addresses, ['L1:4161/127.0.0.1:5150', 'L2:4161/127.0.0.1:5150']);
+    assert.deepEqual(list[1]!.topics, [{ topic: 'a', tombstoned: true }, { topic: 'z', tombstoned: false }]);
+    assert.equal(list[0]!.out_of_date, true);
+    assert.equal(list[1]!.out_of_date, false);
+    assert.deepEqual(Object.keys(list[1]!), ['remote_addresses', 'remote_address', 'hostname', 'broadcast_address', 'tcp_port', 'http_port', 'version', 'topics', 'out_of_date']);
   });
 
   it('dedupes topic producers by HTTP address', () => {

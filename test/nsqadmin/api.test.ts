@@ -20,11 +20,11 @@ async function lookupdTopics(): Promise<string[]> {
 
 /** Publishes `n` messages to `topic` on nsqd `i` and waits until lookupd lists that nsqd for it. */
 async function seed(i: number, topic: string, n: number): Promise<void> {
-  for (let k = 0; k < n; k++) await postOk(c.nsqds[i].httpPort, `/pub?topic=${topic}`, `m${k}`);
+  for (let k = 0; k < n; k++) await postOk(c.nsqd(i).httpPort, `/pub?topic=${topic}`, `m${k}`);
   await eventually(async () => {
     const r = await call(c.lookupd.httpPort, 'GET', `/lookup?topic=${topic}`);
     assert.equal(r.status, 200);
-    assert.ok(r.json().producers.some((p: { http_port: number }) => p.http_port === c.nsqds[i].httpPort));
+    assert.ok(r.json().producers.some((p: { http_port: number }) => p.http_port === c.nsqd(i).httpPort));
   });
 }
 
@@ -59,8 +59,8 @@ describe('reads', () => {
   });
 
   it('/api/topics/:topic aggregates both nodes and their channels', async () => {
-    await mkChannel(c.nsqds[0], 'agg', 'ch');
-    await mkChannel(c.nsqds[1], 'agg', 'ch');
+    await mkChannel(c.nsqd(0), 'agg', 'ch');
+    await mkChannel(c.nsqd(1), 'agg', 'ch');
     await seed(0, 'agg', 3);
     await seed(1, 'agg', 2);
     const r = await getJson(port, '/api/topics/agg');
@@ -68,7 +68,7 @@ describe('reads', () => {
     assert.equal(r.node, '*');
     assert.equal(r.topic_name, 'agg');
     assert.equal(r.message_count, 5);
-    assert.deepEqual(r.nodes.map((n: { node: string }) => n.node).sort(), [nodeOf(c.nsqds[0]), nodeOf(c.nsqds[1])].sort());
+    assert.deepEqual(r.nodes.map((n: { node: string }) => n.node).sort(), [nodeOf(c.nsqd(0)), nodeOf(c.nsqd(1))].sort());
     assert.equal(r.nodes[0].hostname, os.hostname());
     assert.equal(r.channels.length, 1);
     assert.equal(r.channels[0].channel_name, 'ch');
@@ -89,26 +89,25 @@ describe('reads', () => {
 
   it('/api/topics/:topic/:channel lists the clients of every node', async () => {
     await seed(0, 'clients', 1);
-    const reader: NsqjsReader = new nsqjs.Reader('clients', 'ch', { nsqdTCPAddresses: [`127.0.0.1:${c.nsqds[0].tcpPort}`], maxInFlight: 1 });
+    const reader: NsqjsReader = new nsqjs.Reader('clients', 'ch', { nsqdTCPAddresses: [`127.0.0.1:${c.nsqd(0).tcpPort}`], maxInFlight: 1 });
     reader.on('message', (m) => m.finish());
     reader.on('error', () => {});
     reader.connect();
     try {
-      const r = await eventually(async () => {
+      await eventually(async () => {
         const j = await getJson(port, '/api/topics/clients/ch');
         assert.equal(j.clients.length, 1);
         assert.equal(j.message_count, 1);
       });
-      void r;
       const j = await getJson(port, '/api/topics/clients/ch');
       const cl = j.clients[0];
-      assert.equal(cl.node, nodeOf(c.nsqds[0]));
+      assert.equal(cl.node, nodeOf(c.nsqd(0)));
       assert.equal(cl.user_agent.startsWith('nsqjs/'), true);
       assert.equal(typeof cl.connected, 'number');
       assert.equal(j.client_count, 1);
       assert.deepEqual(Object.keys(cl).slice(0, 8), ['node', 'remote_address', 'version', 'client_id', 'hostname', 'user_agent', 'connect_ts', 'connected']);
-      const node = await getJson(port, `/api/nodes/${nodeOf(c.nsqds[0])}`);
-      assert.equal(node.node, nodeOf(c.nsqds[0]));
+      const node = await getJson(port, `/api/nodes/${nodeOf(c.nsqd(0))}`);
+      assert.equal(node.node, nodeOf(c.nsqd(0)));
       assert.ok(node.total_clients >= 1);
       assert.ok(node.total_messages >= 1);
       assert.ok(node.topics.some((t: { topic_name: string }) => t.topic_name === 'clients'));
@@ -146,10 +145,10 @@ describe('reads', () => {
   });
 
   it('/api/counter keys every channel per node', async () => {
-    await mkChannel(c.nsqds[1], 'count', 'cc');
+    await mkChannel(c.nsqd(1), 'count', 'cc');
     await seed(1, 'count', 4);
     const r = await getJson(port, '/api/counter');
-    assert.deepEqual(r.stats[`count:cc:${nodeOf(c.nsqds[1])}`], { node: nodeOf(c.nsqds[1]), topic_name: 'count', channel_name: 'cc', message_count: 4 });
+    assert.deepEqual(r.stats[`count:cc:${nodeOf(c.nsqd(1))}`], { node: nodeOf(c.nsqd(1)), topic_name: 'count', channel_name: 'cc', message_count: 4 });
   });
 });
 
@@ -161,9 +160,9 @@ describe('actions', () => {
     assert.deepEqual(r.json(), { message: '' });
     assert.ok((await lookupdTopics()).includes('made'));
     assert.deepEqual((await getJson(c.lookupd.httpPort, '/channels?topic=made')).channels, ['newch']);
-    const t = await nsqdTopic(c.nsqds[0], 'made');
+    const t = await nsqdTopic(c.nsqd(0), 'made');
     assert.deepEqual(t.channels.map((x: { channel_name: string }) => x.channel_name), ['newch']);
-    assert.equal(await nsqdTopic(c.nsqds[1], 'made'), undefined, 'the topic is not created on nsqd without a producer');
+    assert.equal(await nsqdTopic(c.nsqd(1), 'made'), undefined, 'the topic is not created on nsqd without a producer');
   });
 
   it('a topic known only to lookupd is listed as inactive with its channels', async () => {
@@ -192,7 +191,7 @@ describe('actions', () => {
     for (const d of c.nsqds) await mkChannel(d, 'pc', 'c1');
     await seed(0, 'pc', 3);
     await seed(1, 'pc', 1);
-    const ch = async (i: number) => (await nsqdTopic(c.nsqds[i], 'pc')).channels.find((x: { channel_name: string }) => x.channel_name === 'c1');
+    const ch = async (i: number) => (await nsqdTopic(c.nsqd(i), 'pc')).channels.find((x: { channel_name: string }) => x.channel_name === 'c1');
     assert.equal((await admin('POST', '/api/topics/pc/c1', { action: 'pause' })).status, 200);
     assert.equal((await ch(0)).paused, true);
     assert.equal((await ch(1)).paused, true);
@@ -220,16 +219,16 @@ describe('actions', () => {
   it('tombstone a topic on one node: lookupd marks it, that nsqd drops the topic, the other keeps it', async () => {
     await seed(0, 'tomb', 1);
     await seed(1, 'tomb', 1);
-    const node = nodeOf(c.nsqds[0]);
+    const node = nodeOf(c.nsqd(0));
     const r = await admin('DELETE', `/api/nodes/${node}`, { topic: 'tomb' });
     assert.equal(r.status, 200, r.body);
-    assert.equal(await nsqdTopic(c.nsqds[0], 'tomb'), undefined);
-    assert.ok(await nsqdTopic(c.nsqds[1], 'tomb'));
+    assert.equal(await nsqdTopic(c.nsqd(0), 'tomb'), undefined);
+    assert.ok(await nsqdTopic(c.nsqd(1), 'tomb'));
     const nodes = await getJson(port, '/api/nodes');
-    const other = nodes.nodes.find((n: { http_port: number }) => n.http_port === c.nsqds[1].httpPort);
+    const other = nodes.nodes.find((n: { http_port: number }) => n.http_port === c.nsqd(1).httpPort);
     assert.deepEqual(other.topics.find((t: { topic: string }) => t.topic === 'tomb'), { topic: 'tomb', tombstoned: false });
     const lk = await getJson(c.lookupd.httpPort, '/lookup?topic=tomb');
-    assert.deepEqual(lk.producers.map((p: { http_port: number }) => p.http_port), [c.nsqds[1].httpPort]);
+    assert.deepEqual(lk.producers.map((p: { http_port: number }) => p.http_port), [c.nsqd(1).httpPort]);
   });
 
   it('bad bodies, names and actions get the original errors', async () => {

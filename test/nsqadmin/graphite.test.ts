@@ -41,7 +41,7 @@ it('/api/graphite turns the last datapoint into a per-second rate', async () => 
   const r = await call(admin.httpPort, 'GET', '/api/graphite?metric=rate&target=sumSeries(nsq.*.topic.t.message_count)');
   assert.equal(r.status, 200, r.body);
   assert.deepEqual(r.json(), { rate: '4.00' }); // 120 per 30 s interval
-  const q = new URL(seen[0].url, 'http://x').searchParams;
+  const q = new URL(seen[0]!.url, 'http://x').searchParams;
   assert.equal(q.get('from'), '-60sec');
   assert.equal(q.get('until'), '-30sec');
   assert.equal(q.get('target'), 'sumSeries(nsq.*.topic.t.message_count)');
@@ -58,8 +58,8 @@ it('--proxy-graphite forwards /render with the URL credentials; the page points 
   assert.equal(r.status, 200);
   assert.equal(r.body, 'PNGDATA');
   assert.equal(r.headers['content-type'], 'image/png');
-  assert.equal(seen[0].url, '/render?target=a&from=-2h');
-  assert.equal(seen[0].auth, 'Basic ' + Buffer.from('gu:gp').toString('base64'));
+  assert.equal(seen[0]!.url, '/render?target=a&from=-2h');
+  assert.equal(seen[0]!.auth, 'Basic ' + Buffer.from('gu:gp').toString('base64'));
   const page = await call(admin.httpPort, 'GET', '/');
   assert.equal(page.status, 200);
 });

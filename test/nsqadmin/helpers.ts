@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import { startApp, startNsqd, startNsqlookupd, type Daemon } from '../helpers/daemons.js';
 
-export { eventually, sleep } from '../nsqlookupd/helpers.js';
+export { eventually, sleep } from '../helpers/wait.js';
 
 /** A finished HTTP exchange. */
 export interface Reply {
@@ -20,7 +20,9 @@ export async function call(port: number, method: string, path: string, body?: st
   const res = await fetch(`http://127.0.0.1:${port}${path}`, { method, body, headers: { connection: 'close', ...headers }, redirect: 'manual' });
   const text = await res.text();
   const h: Record<string, string> = {};
-  res.headers.forEach((v, k) => (h[k] = v));
+  res.headers.forEach((v, k) => {
+    h[k] = v;
+  });
   return { status: res.status, headers: h, body: text, json: () => JSON.parse(text) };
 }
 
@@ -50,6 +52,8 @@ export interface AdminCluster {
   lookupd: Daemon;
   nsqds: Daemon[];
   admin: Daemon;
+  /** nsqd number `i` (from 0); throws when the cluster was started with fewer. */
+  nsqd(i: number): Daemon;
   stop(): Promise<void>;
 }
 
@@ -71,6 +75,11 @@ export async function startCluster(nsqdCount = 2, adminArgs: string[] = [], nsqd
     lookupd,
     nsqds,
     admin: a,
+    nsqd: (i) => {
+      const d = nsqds[i];
+      if (!d) throw new Error(`the cluster has ${nsqds.length} nsqd, not ${i + 1}`);
+      return d;
+    },
     stop: async () => {
       await a.stop();
       await Promise.all(nsqds.map((d) => d.stop()));

@@ -23,7 +23,7 @@ async function deadPort(): Promise<number> {
 describe('partial failures', () => {
   it('a registered nsqd that stopped answering is reported in message; the live one still answers', async () => {
     const c = await startCluster(2, ['--http-client-request-timeout=1s', '--chart-sample-interval=0']);
-    const hung = c.nsqds[1];
+    const hung = c.nsqd(1);
     try {
       for (const d of c.nsqds) await postOk(d.httpPort, '/pub?topic=half', 'x');
       await eventually(async () => assert.equal((await getJson(c.lookupd.httpPort, '/lookup?topic=half')).producers.length, 2));
@@ -32,7 +32,7 @@ describe('partial failures', () => {
       const r = await getJson(c.admin.httpPort, '/api/topics/half');
       assert.match(r.message, /^WARNING: Get "http:\/\/127\.0\.0\.1:\d+\/stats\?format=json&topic=half&include_clients=false": context deadline exceeded/);
       assert.ok(r.message.includes(nodeOf(hung)));
-      assert.deepEqual(r.nodes.map((n: { node: string }) => n.node), [nodeOf(c.nsqds[0])]);
+      assert.deepEqual(r.nodes.map((n: { node: string }) => n.node), [nodeOf(c.nsqd(0))]);
       assert.equal(r.message_count, 1);
       const counter = await getJson(c.admin.httpPort, '/api/counter');
       assert.match(counter.message, /^WARNING: .*deadline exceeded/);
@@ -46,7 +46,7 @@ describe('partial failures', () => {
       const pause = await call(c.admin.httpPort, 'POST', '/api/topics/half', '{"action":"pause"}');
       assert.equal(pause.status, 200);
       assert.match(pause.json().message, /^WARNING: Post ".*\/topic\/pause\?topic=half": context deadline exceeded/);
-      assert.equal((await getJson(c.nsqds[0].httpPort, '/stats?format=json&topic=half')).topics[0].paused, true);
+      assert.equal((await getJson(c.nsqd(0).httpPort, '/stats?format=json&topic=half')).topics[0].paused, true);
     } finally {
       hung.proc.kill('SIGCONT');
       await c.stop();

@@ -22,9 +22,9 @@ describe('TimeSeries', () => {
     ts.ingest(2000, [sample('a', 't', 20, 3), sample('b', 't', 110, 4)]);
     const pts = ts.points('t');
     assert.deepEqual(pts[0], { t: 0, depth: 3, in_flight: 0, deferred: 0, requeued: 0, timed_out: 0, message_count: 110, rate: 0 });
-    assert.equal(pts[1].message_count, 130);
-    assert.equal(pts[1].depth, 7);
-    assert.equal(pts[1].rate, 10); // (10 + 10) messages in 2 s
+    assert.equal(pts[1]!.message_count, 130);
+    assert.equal(pts[1]!.depth, 7);
+    assert.equal(pts[1]!.rate, 10); // (10 + 10) messages in 2 s
   });
 
   it('a node missing from one sample is no burst when it comes back; a restart counts from zero', () => {
