@@ -50,7 +50,5 @@ export type { BackendQueue } from './diskqueue/backend-queue.js';
 export { DiskQueue, type DiskQueueOptions } from './diskqueue/disk-queue.js';
 
 // ---- client -------------------------------------------------------------------------------
-// MERGE: the client library (src/client/index.ts) lands from its own branch; export it here as
-//   export * from './client/index.js';
-// and add "./client": { "types": "./dist/src/client/index.d.ts", "default": "./dist/src/client/index.js" }
-// to package.json "exports".
+// ---- the client library (also as 'tsnsq/client') ------------------------------------------
+export * from './client/index.js';

@@ -60,14 +60,16 @@ function ConfirmDialog(props: { question: string; busy: boolean; onConfirm: () =
     return () => window.removeEventListener('keydown', onKey);
   }, []);
   return (
+    // biome-ignore lint/a11y/noStaticElementInteractions: a click on the backdrop is a mouse shortcut for Cancel; Escape (window listener above) and the Cancel button are the keyboard paths.
+    // biome-ignore lint/a11y/useKeyWithClickEvents: see above, Escape is handled on window.
     <div class="modal-backdrop" onClick={(e) => e.target === e.currentTarget && props.onCancel()}>
       <div class="modal" role="dialog" aria-modal="true" aria-labelledby="confirm-question" data-testid="confirm-dialog">
         <p id="confirm-question">{props.question}</p>
         <div class="modal-buttons">
-          <button ref={cancelRef} class="btn" onClick={props.onCancel} disabled={props.busy}>
+          <button type="button" ref={cancelRef} class="btn" onClick={props.onCancel} disabled={props.busy}>
             Cancel
           </button>
-          <button class="btn btn-danger" onClick={props.onConfirm} disabled={props.busy} data-testid="confirm">
+          <button type="button" class="btn btn-danger" onClick={props.onConfirm} disabled={props.busy} data-testid="confirm">
             {props.busy ? 'Working…' : 'Confirm'}
           </button>
         </div>
@@ -96,18 +98,18 @@ export function QueueActions(props: {
   const name = target.channel === undefined ? `topic "${target.topic}"` : `channel "${target.channel}" of topic "${target.topic}"`;
   return (
     <ActionBar>
-      <button class="btn btn-warning" onClick={() => ask(`Empty ${name}? Its queued messages are deleted.`, () => api.act(target, 'empty'))}>
+      <button type="button" class="btn btn-warning" onClick={() => ask(`Empty ${name}? Its queued messages are deleted.`, () => api.act(target, 'empty'))}>
         Empty Queue
       </button>
-      <button class="btn btn-danger" onClick={() => ask(`Delete ${name}?`, () => api.remove(target), props.afterDelete)}>
+      <button type="button" class="btn btn-danger" onClick={() => ask(`Delete ${name}?`, () => api.remove(target), props.afterDelete)}>
         Delete {noun}
       </button>
       {props.paused ? (
-        <button class="btn btn-success" onClick={() => ask(`Unpause ${name}?`, () => api.act(target, 'unpause'))}>
+        <button type="button" class="btn btn-success" onClick={() => ask(`Unpause ${name}?`, () => api.act(target, 'unpause'))}>
           UnPause {noun}
         </button>
       ) : (
-        <button class="btn btn-primary" onClick={() => ask(`Pause ${name}? Its consumers stop receiving messages.`, () => api.act(target, 'pause'))}>
+        <button type="button" class="btn btn-primary" onClick={() => ask(`Pause ${name}? Its consumers stop receiving messages.`, () => api.act(target, 'pause'))}>
           Pause {noun}
         </button>
       )}

@@ -36,7 +36,7 @@ export function LookupPage() {
           {names.map((t) => (
             <li key={t}>
               {config.isAdmin ? (
-                <button class="btn-x" title={`delete topic ${t}`} onClick={() => ask(`Delete topic "${t}"?`, () => api.remove({ topic: t }))}>
+                <button type="button" class="btn-x" title={`delete topic ${t}`} onClick={() => ask(`Delete topic "${t}"?`, () => api.remove({ topic: t }))}>
                   ✘
                 </button>
               ) : null}{' '}
@@ -45,7 +45,7 @@ export function LookupPage() {
                 {(inactive[t] ?? []).map((c) => (
                   <li key={c}>
                     {config.isAdmin ? (
-                      <button class="btn-x" title={`delete channel ${c}`} onClick={() => ask(`Delete channel "${c}" of topic "${t}"?`, () => api.remove({ topic: t, channel: c }))}>
+                      <button type="button" class="btn-x" title={`delete channel ${c}`} onClick={() => ask(`Delete channel "${c}" of topic "${t}"?`, () => api.remove({ topic: t, channel: c }))}>
                         ✘
                       </button>
                     ) : null}{' '}

@@ -55,7 +55,7 @@ function NodeTopicSection(props: { t: TopicStats; onTombstone?: () => void }) {
     <section class="node-topic">
       <h4>
         {props.onTombstone ? (
-          <button class="btn-x" title="tombstone this topic on this node" onClick={props.onTombstone}>
+          <button type="button" class="btn-x" title="tombstone this topic on this node" onClick={props.onTombstone}>
             ✘
           </button>
         ) : null}{' '}

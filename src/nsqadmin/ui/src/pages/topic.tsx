@@ -62,7 +62,7 @@ function TopicNodes(props: { data: TopicStats; onTombstone: (node: string) => vo
             <tr key={n.node}>
               <td>
                 {canTombstone ? (
-                  <button class="btn-x" title={`tombstone ${data.topic_name} on ${n.node}`} onClick={() => props.onTombstone(n.node)}>
+                  <button type="button" class="btn-x" title={`tombstone ${data.topic_name} on ${n.node}`} onClick={() => props.onTombstone(n.node)}>
                     ✘
                   </button>
                 ) : null}{' '}
