@@ -5,7 +5,7 @@
  */
 export interface BackendQueue {
   /** Append one record; throws an Error on failure (size limits, I/O). A disk queue may hold the
-   *  record in a write batch until `flushPendingWrites()` (disk-queue.ts) or the end of the
+   *  record in a write batch until `flushPending()` (disk-queue.ts) or the end of the
    *  current turn: callers flush before acknowledging a publish. */
   put(data: Uint8Array): void;
   /** The next record without consuming it, or null when empty. The buffer may be a view into an

@@ -1,0 +1,41 @@
+/**
+ * Small synchronous file helpers shared by the disk queue's writer, reader and sync: error
+ * details for log lines, a close that cannot throw, and a positional write that loops over short
+ * writes.
+ */
+
+import * as fs from 'node:fs';
+
+/** The errno code of a failed fs call (`ENOENT`, ...), if it has one. */
+export function errorCode(err: unknown): string | undefined {
+  return (err as NodeJS.ErrnoException | null)?.code;
+}
+
+/** The message of anything thrown, for a log line. */
+export function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Anything thrown, as an Error. */
+export function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+/** Closes `fd`, ignoring errors: the descriptor is gone either way. */
+export function closeQuietly(fd: number): void {
+  try {
+    fs.closeSync(fd);
+  } catch {
+    // Nothing useful to do: the descriptor is gone either way.
+  }
+}
+
+/** Writes `length` bytes of `buf` from `offset` at file `position`, looping over short writes. */
+export function writeAll(fd: number, buf: Uint8Array, offset: number, length: number, position: number): void {
+  while (length > 0) {
+    const n = fs.writeSync(fd, buf, offset, length, position);
+    offset += n;
+    length -= n;
+    position += n;
+  }
+}

@@ -1,0 +1,248 @@
+/**
+ * The writing end of a disk queue (go-diskqueue `diskqueue.go` writeOne): appends length-prefixed
+ * records at writePos, rolls over to a new segment before a record that would not fit, and holds
+ * small records in a pending buffer that the owner's WriteBatch writes with one positional write.
+ * It also owns the write descriptors' lifetime under group commit: a finished segment's
+ * descriptor is kept ("retired") until a commit has fsynced it, and no descriptor is closed while
+ * a commit's fsync may still use it.
+ */
+
+import * as fs from 'node:fs';
+import { asError, closeQuietly, writeAll } from './file-io.js';
+import type { QueueState } from './queue-state.js';
+import type { BatchedWriter, WriteBatch } from './write-batch.js';
+
+// Records up to this size are copied behind their length prefix so the pair goes out in one
+// write(); larger ones use writev to avoid the copy.
+const WRITE_BUF_BYTES = 64 * 1024;
+// Records held back for the next batch write; a larger record is written at once.
+const PENDING_CAP = 256 * 1024;
+
+const { O_RDWR, O_CREAT } = fs.constants;
+
+/** The descriptors one group commit fsyncs: the retired segments' and the current one's. */
+export interface CommitFds {
+  /** Every descriptor to fsync. */
+  readonly fds: number[];
+  /** The finished segments among them, closed once the commit is done (see commitDone). */
+  readonly retired: number[];
+}
+
+/** Appends records to the current write segment, batched, with rollover (see file header). */
+export class SegmentWriter implements BatchedWriter {
+  readonly name: string;
+  readonly #s: QueueState;
+  readonly #batch: WriteBatch;
+  readonly #groupCommit: boolean;
+
+  #writeFd: number | null = null;
+  readonly #writeBuf = Buffer.allocUnsafe(WRITE_BUF_BYTES);
+  readonly #lenBuf = Buffer.allocUnsafe(4);
+  // Records accepted by append() but not yet written (see flushPending).
+  #pend: Buffer | null = null;
+  #pendLen = 0;
+  #pendStart = 0;
+  #pendCount = 0;
+  #dirty = false;
+  // Group commit: commits in flight (their fsyncs use the write descriptors, which are closed
+  // only once none is) and descriptors waiting for that.
+  #commitsInFlight = 0;
+  #closeLater: number[] = [];
+  // Finished segments' descriptors waiting for the next commit's fsync.
+  #retired: number[] = [];
+
+  constructor(state: QueueState, batch: WriteBatch, groupCommit: boolean) {
+    this.name = state.name;
+    this.#s = state;
+    this.#batch = batch;
+    this.#groupCommit = groupCommit;
+  }
+
+  /** Whether records are held back for the next batch write. */
+  get hasPending(): boolean {
+    return this.#pendLen !== 0;
+  }
+
+  /**
+   * Moves writes to the next segment when a record of `totalBytes` would not fit (go-diskqueue
+   * writeOne): before writing, so a segment only exceeds the limit with a lone huge record.
+   * Returns whether it rolled over; the caller then syncs (and, without group commit, closes the
+   * finished segment with closeWrite() after that sync). Throws when the pending write failed.
+   */
+  rollOverIfFull(totalBytes: number): boolean {
+    const s = this.#s;
+    if (!(s.writePos > 0 && s.writePos + totalBytes > s.maxBytesPerFile)) return false;
+    const err = this.flushPending();
+    if (err !== null) throw err;
+    if (s.readFileNum === s.writeFileNum) s.maxBytesPerFileRead = s.writePos;
+    s.writeFileNum++;
+    s.writePos = 0;
+    if (this.#groupCommit) {
+      // The finished segment is fsynced (and closed) by the next commit, off the event loop.
+      if (this.#writeFd !== null) this.#retired.push(this.#writeFd);
+      this.#writeFd = null;
+    }
+    return true;
+  }
+
+  /** Appends one record (already validated) at writePos: held in the batch, or written at once when large. */
+  append(data: Uint8Array, totalBytes: number): void {
+    const s = this.#s;
+    if (totalBytes > PENDING_CAP) {
+      const err = this.flushPending();
+      if (err !== null) throw err;
+      try {
+        this.#writeRecord(data, totalBytes);
+      } catch (e) {
+        // The next put reopens the file and overwrites any partial bytes at writePos.
+        this.closeWrite();
+        throw e;
+      }
+    } else {
+      if (this.#pendLen + totalBytes > PENDING_CAP) {
+        const err = this.flushPending();
+        if (err !== null) throw err;
+      }
+      if (this.#pendLen === 0) this.#pendStart = s.writePos;
+      const pend = (this.#pend ??= Buffer.allocUnsafe(PENDING_CAP));
+      pend.writeInt32BE(data.length, this.#pendLen);
+      pend.set(data, this.#pendLen + 4);
+      this.#pendLen += totalBytes;
+      this.#pendCount++;
+      if (!this.#dirty) {
+        this.#dirty = true;
+        this.#batch.add(this);
+      }
+    }
+    s.count++;
+    s.writePos += totalBytes;
+    s.depth++;
+  }
+
+  /**
+   * Writes the pending records with one positional write. On failure they are dropped (the
+   * write position and depth roll back, as if never put) and the error is logged and returned.
+   */
+  flushPending(): Error | null {
+    this.#dirty = false;
+    if (this.#pendLen === 0) return null;
+    const s = this.#s;
+    const len = this.#pendLen;
+    const start = this.#pendStart;
+    const count = this.#pendCount;
+    this.#pendLen = 0;
+    this.#pendCount = 0;
+    try {
+      writeAll(this.#openWrite(), this.#pend!, 0, len, start);
+      return null;
+    } catch (e) {
+      this.closeWrite();
+      s.writePos = start;
+      s.depth -= count;
+      const err = asError(e);
+      s.log.error(`${s.prefix} failed to write ${count} records - ${err.message}`);
+      return err;
+    }
+  }
+
+  /** Forgets the pending records: writePos goes back to where they started. */
+  dropPending(): void {
+    if (this.#pendLen === 0) return;
+    this.#s.writePos = this.#pendStart;
+    this.#pendLen = 0;
+    this.#pendCount = 0;
+  }
+
+  #openWrite(): number {
+    if (this.#writeFd === null) {
+      const s = this.#s;
+      const fn = s.fileName(s.writeFileNum);
+      this.#writeFd = fs.openSync(fn, O_RDWR | O_CREAT, 0o600);
+      s.log.info(`${s.prefix}: writeOne() opened ${fn}`);
+    }
+    return this.#writeFd;
+  }
+
+  #writeRecord(data: Uint8Array, totalBytes: number): void {
+    const fd = this.#openWrite();
+    const writePos = this.#s.writePos;
+    // Positional writes: no seek state to restore after a failed write.
+    if (totalBytes <= WRITE_BUF_BYTES) {
+      const wb = this.#writeBuf;
+      wb.writeInt32BE(data.length, 0);
+      wb.set(data, 4);
+      writeAll(fd, wb, 0, totalBytes, writePos);
+      return;
+    }
+    const lb = this.#lenBuf;
+    lb.writeInt32BE(data.length, 0);
+    const n = fs.writevSync(fd, [lb, data], writePos);
+    if (n < totalBytes) {
+      if (n < 4) writeAll(fd, lb, n, 4 - n, writePos + n);
+      const done = Math.max(0, n - 4);
+      writeAll(fd, data, done, data.length - done, writePos + 4 + done);
+    }
+  }
+
+  /**
+   * Synchronous sync of the written data (go-diskqueue sync, first half): fsyncs and closes the
+   * retired segments, then fsyncs the current one (closing it when that fails). Throws on failure.
+   */
+  fsyncSegments(): void {
+    const fds = this.#retired;
+    this.#retired = [];
+    for (const fd of fds) {
+      try {
+        fs.fsyncSync(fd);
+      } finally {
+        this.#closeFd(fd);
+      }
+    }
+    if (this.#writeFd !== null) {
+      try {
+        fs.fsyncSync(this.#writeFd);
+      } catch (err) {
+        this.closeWrite();
+        throw err;
+      }
+    }
+  }
+
+  /** A group commit starts: the descriptors it fsyncs; call commitDone() when it has finished. */
+  beginCommit(): CommitFds {
+    const retired = this.#retired;
+    this.#retired = [];
+    const fds = this.#writeFd !== null ? [...retired, this.#writeFd] : retired;
+    this.#commitsInFlight++;
+    return { fds, retired };
+  }
+
+  /** A commit begun by beginCommit() has finished (or failed). */
+  commitDone(retired: number[]): void {
+    // The segments finished before this commit are durable now: close them.
+    for (const fd of retired) this.#closeLater.push(fd);
+    if (--this.#commitsInFlight !== 0) return;
+    for (const fd of this.#closeLater) closeQuietly(fd);
+    this.#closeLater = [];
+  }
+
+  /** Closes the current write segment; the next write reopens it at writePos. */
+  closeWrite(): void {
+    if (this.#writeFd === null) return;
+    this.#closeFd(this.#writeFd);
+    this.#writeFd = null;
+  }
+
+  /** Closes every write descriptor, the retired ones too (the queue is being deleted). */
+  closeAll(): void {
+    this.closeWrite();
+    for (const fd of this.#retired) this.#closeFd(fd);
+    this.#retired = [];
+  }
+
+  #closeFd(fd: number): void {
+    // An fsync in the thread pool may still use it (and a closed number can be reused at once).
+    if (this.#commitsInFlight > 0) this.#closeLater.push(fd);
+    else closeQuietly(fd);
+  }
+}
