@@ -2,10 +2,12 @@ import type { BackendQueue } from '../diskqueue/backend-queue.js';
 import { Deque } from '../lib/deque.js';
 import type { E2eLatency } from '../lib/quantile.js';
 import { decodeMessage, type Message } from '../protocol/message.js';
+import type { MessageIdRef } from '../protocol/message-id.js';
 import { isEphemeral } from '../protocol/names.js';
 import { writeMessagesToBackend } from './backend-writes.js';
 import type { Consumer, NsqdContext } from './context.js';
 import { MessageHeap } from './message-heap.js';
+import { MessageIdMap } from './message-id-map.js';
 import { EXPERIMENT_TOPOLOGY_AWARE_CONSUMPTION } from './options.js';
 import { isExpired, NO_LIMITS, type QueueLimits, trimOldest } from './queue-config.js';
 
@@ -45,9 +47,9 @@ export class Channel {
   readonly #memCap: number;
   readonly #mem: Deque<Message>;
   #backend: BackendQueue;
-  readonly #inFlight = new Map<string, Message>();
+  readonly #inFlight = new MessageIdMap();
   readonly #inFlightHeap = new MessageHeap();
-  readonly #deferred = new Map<string, Message>();
+  readonly #deferred = new MessageIdMap();
   readonly #deferredHeap = new MessageHeap();
   #consumers: Consumer[] = [];
   readonly #byId = new Map<number, Consumer>();
@@ -151,10 +153,10 @@ export class Channel {
   }
 
   #startDeferred(m: Message, delayMs: number): boolean {
-    if (this.#deferred.has(m.id)) return false;
+    if (this.#deferred.hasId(m)) return false;
     m.clientId = 0;
     m.priority = this.#ctx.now() + delayMs;
-    this.#deferred.set(m.id, m);
+    this.#deferred.add(m);
     this.#deferredHeap.push(m);
     return true;
   }
@@ -207,7 +209,7 @@ export class Channel {
     m.priority = now + c.msgTimeoutMs;
     // Only queued messages are delivered, and none of them is in flight (FIN, REQ and timeouts
     // take a message out first), so no lookup is needed.
-    this.#inFlight.set(m.id, m);
+    this.#inFlight.add(m);
     this.#inFlightHeap.push(m);
     c.deliver(m);
   }
@@ -331,19 +333,19 @@ export class Channel {
 
   // ---- in-flight ------------------------------------------------------------------------
 
-  #ownedInFlight(clientId: number, id: string): Message | InFlightResult {
-    const m = this.#inFlight.get(id);
+  #ownedInFlight(clientId: number, id: MessageIdRef): Message | InFlightResult {
+    const m = this.#inFlight.get(id.idHi, id.idLo, id.idRaw);
     if (m === undefined) return 'not-in-flight';
     if (m.clientId !== clientId) return 'not-owner';
     return m;
   }
 
   #removeInFlight(m: Message): void {
-    this.#inFlight.delete(m.id);
+    this.#inFlight.delete(m);
     this.#inFlightHeap.remove(m);
   }
 
-  finishMessage(clientId: number, id: string): InFlightResult {
+  finishMessage(clientId: number, id: MessageIdRef): InFlightResult {
     const m = this.#ownedInFlight(clientId, id);
     if (typeof m === 'string') return m;
     this.#removeInFlight(m);
@@ -354,13 +356,13 @@ export class Channel {
     return 'ok';
   }
 
-  requeueMessage(clientId: number, id: string, delayMs: number): InFlightResult {
+  requeueMessage(clientId: number, id: MessageIdRef, delayMs: number): InFlightResult {
     const m = this.#ownedInFlight(clientId, id);
     if (typeof m === 'string') return m;
     // Refusals are decided before the message leaves in flight: upstream pops it (and counts the
     // requeue) first, so a refused REQ loses it; here it stays in flight until FIN or timeout.
     if (delayMs === 0 && this.#exiting) return 'exiting';
-    if (delayMs > 0 && this.#deferred.has(m.id)) return 'already-deferred';
+    if (delayMs > 0 && this.#deferred.hasId(m)) return 'already-deferred';
     this.#removeInFlight(m);
     this.requeueCount++;
     if (this.#deadLetter(m)) return 'ok';
@@ -374,7 +376,7 @@ export class Channel {
     return 'ok';
   }
 
-  touchMessage(clientId: number, id: string, msgTimeoutMs: number): InFlightResult {
+  touchMessage(clientId: number, id: MessageIdRef, msgTimeoutMs: number): InFlightResult {
     const m = this.#ownedInFlight(clientId, id);
     if (typeof m === 'string') return m;
     const now = this.#ctx.now();
@@ -390,7 +392,7 @@ export class Channel {
     let dirty = false;
     for (let m = this.#inFlightHeap.popDue(now); m !== undefined; m = this.#inFlightHeap.popDue(now)) {
       dirty = true;
-      this.#inFlight.delete(m.id);
+      this.#inFlight.delete(m);
       this.timeoutCount++;
       const owner = this.#byId.get(m.clientId);
       if (owner !== undefined) owner.inFlightReleased(1);
@@ -400,7 +402,7 @@ export class Channel {
     }
     for (let m = this.#deferredHeap.popDue(now); m !== undefined; m = this.#deferredHeap.popDue(now)) {
       dirty = true;
-      this.#deferred.delete(m.id);
+      this.#deferred.delete(m);
       this.#put(m);
     }
     if (dirty) this.pump();
@@ -458,15 +460,11 @@ export class Channel {
       );
     }
     if (!this.ephemeral) {
-      const pending = [...this.#mem.drain(), ...this.#inFlightSorted(), ...this.#deferredHeap.drain()];
+      const pending = [...this.#mem.drain(), ...this.#inFlightHeap.drain().sort((a, b) => a.deliveryTs - b.deliveryTs), ...this.#deferredHeap.drain()];
       writeMessagesToBackend(this.#backend, pending, this.#ctx.logger, `CHANNEL(${this.name})`);
     }
     this.#inFlight.clear();
     this.#deferred.clear();
     this.#backend.close();
-  }
-
-  #inFlightSorted(): Message[] {
-    return this.#inFlightHeap.drain().sort((a, b) => a.deliveryTs - b.deliveryTs);
   }
 }

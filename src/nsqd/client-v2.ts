@@ -1,9 +1,10 @@
 import type { Socket } from 'node:net';
 import type { AuthState } from '../auth/auth.js';
-import { CommandParser, SilentClose, type ParsedItem } from '../protocol/command-parser.js';
+import { CommandParser, SilentClose, type FinItem, type ParsedItem } from '../protocol/command-parser.js';
 import { ProtocolError } from '../protocol/errors.js';
 import { encodeError, FRAME_HEARTBEAT, FRAME_OK } from '../protocol/frame.js';
 import type { Message } from '../protocol/message.js';
+import { idRefText } from '../protocol/message-id.js';
 import { checkAuth } from './auth-gate.js';
 import type { Channel } from './channel.js';
 import { ClientHeartbeat } from './client-heartbeat.js';
@@ -230,7 +231,7 @@ export class ClientV2 implements Consumer {
     while (!this.#busy && !this.closed) {
       if (this.#transport.holdInputIfBacklogged()) return;
       try {
-        const item = this.#parser.next();
+        const item = this.#parser.nextCommand();
         if (item === null) return;
         const r = this.#handle(item);
         if (r !== undefined) {
@@ -261,7 +262,12 @@ export class ClientV2 implements Consumer {
   }
 
   /** Dispatch with the table's preconditions, in the original's order (docs/protocol.md, Connection states). */
-  #handle(item: ParsedItem): Promise<void> | undefined {
+  #handle(item: ParsedItem | FinItem): Promise<void> | undefined {
+    if (item.type === 'fin') {
+      const fin = this.#commands.FIN;
+      if (!this.#admit('FIN', fin)) return undefined;
+      return this.#respond(fin.execId !== undefined ? fin.execId(this, item) : fin.exec(this, [idRefText(item)], null));
+    }
     if (item.type !== 'line') {
       const { h, params } = this.#pending!;
       this.#pending = null;
@@ -271,15 +277,7 @@ export class ClientV2 implements Consumer {
     }
     const { name, params } = item;
     const h = this.#commands[name];
-    // TLS policy comes before anything else, even the command name (upstream's Exec).
-    if (this.#host.options.tlsRequired !== 0 && !this.tls && h?.tlsExempt !== true) {
-      throw new ProtocolError('E_INVALID', `cannot ${name} in current state (TLS required)`);
-    }
-    if (h === undefined) throw new ProtocolError('E_INVALID', `invalid command ${name}`);
-    if (h.ignoredIn?.includes(this.#state)) return undefined;
-    if (h.allowedIn !== 'any' && !h.allowedIn.includes(this.#state)) {
-      throw new ProtocolError('E_INVALID', `cannot ${name} in current state`);
-    }
+    if (!this.#admit(name, h)) return undefined;
     h.check?.(this, params);
     const gate = h.auth?.at === 'line' ? this.#authorize(h, name, params) : undefined;
     if (!item.hasBody) return this.#respond(thenMaybe(gate, () => h.exec(this, params, null)));
@@ -291,6 +289,22 @@ export class ClientV2 implements Consumer {
     if (gate instanceof Promise) return gate.then(accept);
     accept();
     return undefined;
+  }
+
+  /**
+   * The table's state preconditions, in the original's order: TLS policy (before anything else,
+   * even the command name, as upstream's Exec), known command, then state. False when ignored.
+   */
+  #admit(name: string, h: CommandHandler<ClientV2> | undefined): h is CommandHandler<ClientV2> {
+    if (this.#host.options.tlsRequired !== 0 && !this.tls && h?.tlsExempt !== true) {
+      throw new ProtocolError('E_INVALID', `cannot ${name} in current state (TLS required)`);
+    }
+    if (h === undefined) throw new ProtocolError('E_INVALID', `invalid command ${name}`);
+    if (h.ignoredIn?.includes(this.#state)) return false;
+    if (h.allowedIn !== 'any' && !h.allowedIn.includes(this.#state)) {
+      throw new ProtocolError('E_INVALID', `cannot ${name} in current state`);
+    }
+    return true;
   }
 
   #authorize(h: CommandHandler<ClientV2>, name: string, params: string[]): void | Promise<void> {

@@ -1,6 +1,7 @@
 import type * as tls from 'node:tls';
 import type { Logger } from '../lib/logger.js';
 import type { BodyBatch } from '../protocol/body-batch.js';
+import type { MessageIdRef } from '../protocol/message-id.js';
 import type { FlushScheduler } from './flush-scheduler.js';
 import type { NsqdOptions } from './options.js';
 import type { Topic } from './topic.js';
@@ -64,4 +65,6 @@ export interface CommandHandler<C> {
   /** Runs after the gate, before the body is read (MPUB creates its topic there). */
   beforeBody?(c: C, params: string[]): void;
   exec(c: C, params: string[], body: Buffer | BodyBatch | null): Reply;
+  /** The same command with its one parameter, a message ID, already decoded (the parser's FIN fast path). */
+  execId?(c: C, id: MessageIdRef): Reply;
 }

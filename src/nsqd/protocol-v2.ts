@@ -3,6 +3,7 @@ import type { BodyBatch } from '../protocol/body-batch.js';
 import { byteString, ProtocolError } from '../protocol/errors.js';
 import { encodeResponse, FRAME_CLOSE_WAIT, FRAME_OK } from '../protocol/frame.js';
 import { nowTimestamp, MESSAGE_ID_LENGTH } from '../protocol/message.js';
+import { idRefFromText, idRefText, type MessageIdRef } from '../protocol/message-id.js';
 import { goQuoteBytes, isValidChannelName, isValidTopicName } from '../protocol/names.js';
 import type { InFlightResult } from './channel.js';
 import { refreshAuth } from './auth-gate.js';
@@ -51,9 +52,11 @@ function durationMs(n: number | bigint): number {
   return Number(BigInt.asIntN(64, BigInt.asIntN(64, n) * 1000000n)) / 1e6;
 }
 
-function checkMessageId(id: string): void {
+/** The ID parameter of FIN/REQ/TOUCH, decoded (message-id.ts). */
+function messageIdParam(id: string): MessageIdRef {
   // Params are latin1 strings (one char per wire byte), so length is the byte count.
   if (id.length !== MESSAGE_ID_LENGTH) throw invalid('invalid message ID');
+  return idRefFromText(id);
 }
 
 function publish(c: ClientV2, cmd: string, topic: Topic, put: () => void | Promise<void>): Reply {
@@ -83,14 +86,14 @@ function countPub(c: ClientV2, topic: string, n: number): void {
   c.pubCounts.set(topic, (c.pubCounts.get(topic) ?? 0) + n);
 }
 
-function inFlightError(code: string, cmd: string, id: string, r: InFlightResult): ProtocolError {
+function inFlightError(code: string, cmd: string, id: MessageIdRef, r: InFlightResult): ProtocolError {
   const why: Record<string, string> = {
     'not-in-flight': 'ID not in flight',
     'not-owner': 'client does not own message',
     exiting: 'exiting',
     'already-deferred': 'ID already deferred',
   };
-  return new ProtocolError(code, `${cmd} ${id} failed ${why[r] ?? r}`, false);
+  return new ProtocolError(code, `${cmd} ${idRefText(id)} failed ${why[r] ?? r}`, false);
 }
 
 const IDENTIFY: CommandHandler = {
@@ -214,22 +217,24 @@ const FIN: CommandHandler = {
   allowedIn: SUBSCRIBED_OR_CLOSING,
   exec(c, params) {
     if (params.length < 1) throw invalid('FIN insufficient number of params');
-    const id = params[0]!;
-    checkMessageId(id);
-    const r = c.channel === null ? 'not-in-flight' : c.channel.finishMessage(c.id, id);
-    if (r !== 'ok') throw inFlightError('E_FIN_FAILED', 'FIN', id, r);
-    c.finishCount++;
-    c.inFlightReleased(1);
-    return null;
+    return finish(c, messageIdParam(params[0]!));
   },
+  execId: finish,
 };
+
+function finish(c: ClientV2, id: MessageIdRef): Reply {
+  const r = c.channel === null ? 'not-in-flight' : c.channel.finishMessage(c.id, id);
+  if (r !== 'ok') throw inFlightError('E_FIN_FAILED', 'FIN', id, r);
+  c.finishCount++;
+  c.inFlightReleased(1);
+  return null;
+}
 
 const REQ: CommandHandler = {
   allowedIn: SUBSCRIBED_OR_CLOSING,
   exec(c, params) {
     if (params.length < 2) throw invalid('REQ insufficient number of params');
-    const id = params[0]!;
-    checkMessageId(id);
+    const id = messageIdParam(params[0]!);
     const raw = parseDigits(params[1]!);
     if (raw === null) throw invalid(`REQ could not parse timeout ${params[1]}`);
     const max = c.host.options.maxReqTimeout;
@@ -253,8 +258,7 @@ const TOUCH: CommandHandler = {
   allowedIn: SUBSCRIBED_OR_CLOSING,
   exec(c, params) {
     if (params.length < 1) throw invalid('TOUCH insufficient number of params');
-    const id = params[0]!;
-    checkMessageId(id);
+    const id = messageIdParam(params[0]!);
     const r = c.channel === null ? 'not-in-flight' : c.channel.touchMessage(c.id, id, c.msgTimeoutMs);
     if (r !== 'ok') throw inFlightError('E_TOUCH_FAILED', 'TOUCH', id, r);
     return null;

@@ -63,7 +63,9 @@ export class Topic {
   }
 
   newMessage(body: Buffer, tsHi: number, tsLo: number): Message {
-    return new Message(this.#guid.next(), body, tsHi, tsLo);
+    const g = this.#guid;
+    g.advance();
+    return new Message(g.hi, body, tsHi, tsLo, 0, g.lo);
   }
 
   depth(): number {

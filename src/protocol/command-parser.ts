@@ -1,6 +1,7 @@
 import { BodyBatch } from './body-batch.js';
 import { appendChunk, fillFrom } from './byte-stream.js';
 import { ProtocolError } from './errors.js';
+import { hex32FromBytes, idRefText } from './message-id.js';
 
 /**
  * Incremental parser for the client → server byte stream of protocol V2 (docs/protocol.md, Commands).
@@ -15,6 +16,18 @@ import { ProtocolError } from './errors.js';
 export const MAGIC_V2 = Buffer.from('  V2');
 const EMPTY = Buffer.alloc(0);
 export const MAX_LINE_LENGTH = 16384;
+
+/**
+ * `FIN <16 lowercase hex digits>`, the most frequent command on a busy consumer, with the ID
+ * decoded into halves (protocol/message-id.ts) and no string made. One object per parser,
+ * overwritten by the next such line: use it before calling next() again.
+ */
+export interface FinItem {
+  readonly type: 'fin';
+  idHi: number;
+  idLo: number;
+  readonly idRaw: null;
+}
 
 export type ParsedItem =
   | { type: 'line'; name: string; params: string[]; hasBody: boolean }
@@ -67,6 +80,7 @@ export class CommandParser {
   #starts = new Int32Array(0);
   #ends = new Int32Array(0);
   #msgSize = 0;
+  readonly #fin: FinItem = { type: 'fin', idHi: 0, idLo: 0, idRaw: null };
 
   constructor(limits: ParserLimits, expectMagic = true) {
     this.#limits = limits;
@@ -106,6 +120,13 @@ export class CommandParser {
    * Throws ProtocolError (send the frame, then close) or SilentClose (just close).
    */
   next(): ParsedItem | null {
+    const item = this.nextCommand();
+    if (item === null || item.type !== 'fin') return item;
+    return { type: 'line', name: 'FIN', params: [idRefText(item)], hasBody: false };
+  }
+
+  /** As next(), with `FIN <hex id>` lines as the parser's FinItem (the server's hot path). */
+  nextCommand(): ParsedItem | FinItem | null {
     for (;;) {
       switch (this.#state) {
         case State.Magic: {
@@ -241,7 +262,7 @@ export class CommandParser {
     return this.#filled === target.length;
   }
 
-  #readLine(): ParsedItem | null {
+  #readLine(): ParsedItem | FinItem | null {
     const buf = this.#buf;
     const nl = buf.indexOf(10, this.#off);
     if (nl < 0) {
@@ -257,12 +278,17 @@ export class CommandParser {
     if (nl - this.#off >= MAX_LINE_LENGTH) throw new SilentClose('line too long');
     let end = nl;
     if (end > this.#off && buf[end - 1] === 13) end--;
-    // Fast path for the most frequent command on a busy consumer: `FIN <16-byte id>`.
-    if (end - this.#off === 20 && buf[this.#off] === 0x46 && buf[this.#off + 1] === 0x49 && buf[this.#off + 2] === 0x4e && buf[this.#off + 3] === 0x20) {
-      const id = buf.toString('latin1', this.#off + 4, end);
-      if (id.indexOf(' ') < 0) {
+    // Fast path for the most frequent command on a busy consumer (see FinItem); any other
+    // 16-byte ID takes the general path.
+    const off = this.#off;
+    if (end - off === 20 && buf[off] === 0x46 && buf[off + 1] === 0x49 && buf[off + 2] === 0x4e && buf[off + 3] === 0x20) {
+      const hi = hex32FromBytes(buf, off + 4);
+      const lo = hi < 0 ? -1 : hex32FromBytes(buf, off + 12);
+      if (lo >= 0) {
         this.#off = nl + 1;
-        return { type: 'line', name: 'FIN', params: [id], hasBody: false };
+        this.#fin.idHi = hi;
+        this.#fin.idLo = lo;
+        return this.#fin;
       }
     }
     const line = buf.toString('latin1', this.#off, end);

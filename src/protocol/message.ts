@@ -5,13 +5,21 @@
  * The int64 timestamp is kept as two uint32 halves so that no BigInt is created per message and
  * a timestamp read from disk is written back byte for byte.
  */
+import { hex32FromBytes, idRefFromText, idRefText, type MessageIdRef, writeHex32 } from './message-id.js';
+
 export const MESSAGE_HEADER_SIZE = 26;
 export const MESSAGE_ID_LENGTH = 16;
 const TWO_32 = 4294967296;
 
-export class Message {
-  /** 16 lowercase hex chars. */
-  id: string;
+export class Message implements MessageIdRef {
+  /**
+   * The ID's halves (see message-id.ts): the uint32s its 16 hex digits spell, or, for an ID
+   * that is not lowercase hex (`idRaw` set), a hash of its text.
+   */
+  idHi: number;
+  idLo: number;
+  /** The ID's text when it is not 16 lowercase hex digits, else null. */
+  idRaw: string | null;
   body: Buffer;
   tsHi: number;
   tsLo: number;
@@ -26,15 +34,32 @@ export class Message {
   priority = 0;
   /** Position in the in-flight or deferred heap, -1 when in neither. */
   heapIndex = -1;
+  /** The next message under the same key in a MessageIdMap (nsqd/message-id-map.ts). */
+  idNext: Message | null = null;
   /** Deferral requested at publish (DPUB / ?defer=), ms; 0 = none. */
   deferMs = 0;
 
-  constructor(id: string, body: Buffer, tsHi: number, tsLo: number, attempts = 0) {
-    this.id = id;
+  /** `id` is the ID's text, or its high half with `idLo` the low half (no text made). */
+  constructor(id: string | number, body: Buffer, tsHi: number, tsLo: number, attempts = 0, idLo = 0) {
+    if (typeof id === 'number') {
+      this.idHi = id;
+      this.idLo = idLo;
+      this.idRaw = null;
+    } else {
+      const ref = idRefFromText(id);
+      this.idHi = ref.idHi;
+      this.idLo = ref.idLo;
+      this.idRaw = ref.idRaw;
+    }
     this.body = body;
     this.tsHi = tsHi;
     this.tsLo = tsLo;
     this.attempts = attempts;
+  }
+
+  /** The ID's text (made on demand: logs, clients, tests). */
+  get id(): string {
+    return idRefText(this);
   }
 
   /** Timestamp in ns as a float (precise to ~256 ns: enough for latency math). */
@@ -44,7 +69,8 @@ export class Message {
 
   /** A fresh copy for another channel: same id, body (shared, immutable), timestamp, deferral. */
   copy(): Message {
-    const m = new Message(this.id, this.body, this.tsHi, this.tsLo, this.attempts);
+    const m = new Message(this.idHi, this.body, this.tsHi, this.tsLo, this.attempts, this.idLo);
+    m.idRaw = this.idRaw;
     m.deferMs = this.deferMs;
     return m;
   }
@@ -59,7 +85,12 @@ export class Message {
     buf.writeUInt32BE(this.tsHi, off);
     buf.writeUInt32BE(this.tsLo, off + 4);
     buf.writeUInt16BE(this.attempts & 0xffff, off + 8);
-    buf.write(this.id, off + 10, MESSAGE_ID_LENGTH, 'latin1');
+    if (this.idRaw === null) {
+      writeHex32(buf, off + 10, this.idHi);
+      writeHex32(buf, off + 18, this.idLo);
+    } else {
+      buf.write(this.idRaw, off + 10, MESSAGE_ID_LENGTH, 'latin1');
+    }
     this.body.copy(buf, off + MESSAGE_HEADER_SIZE);
     return off + MESSAGE_HEADER_SIZE + this.body.length;
   }
@@ -88,11 +119,12 @@ export function decodeMessage(buf: Buffer): Message {
   if (buf.length < MESSAGE_HEADER_SIZE) {
     throw new MessageDecodeError(`not enough data to decode valid message (${buf.length} < ${MESSAGE_HEADER_SIZE})`);
   }
-  return new Message(
-    buf.toString('latin1', 10, 26),
-    buf.subarray(MESSAGE_HEADER_SIZE),
-    buf.readUInt32BE(0),
-    buf.readUInt32BE(4),
-    buf.readUInt16BE(8),
-  );
+  const body = buf.subarray(MESSAGE_HEADER_SIZE);
+  const tsHi = buf.readUInt32BE(0);
+  const tsLo = buf.readUInt32BE(4);
+  const attempts = buf.readUInt16BE(8);
+  const hi = hex32FromBytes(buf, 10);
+  const lo = hi < 0 ? -1 : hex32FromBytes(buf, 18);
+  if (lo < 0) return new Message(buf.toString('latin1', 10, 26), body, tsHi, tsLo, attempts);
+  return new Message(hi, body, tsHi, tsLo, attempts, lo);
 }

@@ -77,3 +77,26 @@ describe('message codec', () => {
     assert.equal(m.timestampNs(), ns);
   });
 });
+
+describe('message IDs as halves', () => {
+  it('keeps a hex ID as numbers and writes back the same bytes', () => {
+    const m = new Message('00ff00ff12345678', Buffer.from('b'), 0, 0);
+    assert.equal(m.idRaw, null);
+    assert.equal(m.idHi, 0x00ff00ff);
+    assert.equal(m.idLo, 0x12345678);
+    assert.equal(m.id, '00ff00ff12345678');
+    const d = decodeMessage(m.encode());
+    assert.equal(d.idRaw, null);
+    assert.equal(d.id, '00ff00ff12345678');
+    assert.equal(new Message(0x00ff00ff, Buffer.from('b'), 0, 0, 0, 0x12345678).encode().toString('hex'), m.encode().toString('hex'));
+  });
+
+  it('keeps any other 16 bytes as text, byte for byte', () => {
+    for (const id of ['00FF00FF12345678', 'zzzzzzzzzzzzzzzz', '0123456789abcde\u00ff']) {
+      const m = decodeMessage(new Message(id, Buffer.from('b'), 0, 0).encode());
+      assert.equal(m.idRaw, id);
+      assert.equal(m.id, id);
+      assert.equal(m.copy().id, id);
+    }
+  });
+});
