@@ -4,7 +4,8 @@
  * reports `{ type: 'ready' }` once connected (and subscribed) and waits for 'go' (a consumer: for
  * 'stop', reporting its progress meanwhile), then reports `{ type: 'result', ... }` and exits.
  */
-import { BenchConn, encodeMpub, type FinMode } from './bench-conn.js';
+import { mpubCommand, pubCommand } from '../src/client/commands.js';
+import { BenchConn, type FinMode } from './bench-conn.js';
 
 /** What a bench client process is asked to do. */
 export type ClientJob =
@@ -96,19 +97,18 @@ async function run(job: ClientJob): Promise<ClientResult> {
     result = { start: 0, end: 0, lat: [], cpu: 0 };
   } else if (job.role === 'mpub') {
     const bodies = Array.from({ length: job.batch }, () => Buffer.alloc(job.size, 'a'));
-    const fixed = encodeMpub(job.topic, bodies);
+    const fixed = mpubCommand(job.topic, bodies);
     process.send!({ type: 'ready' });
     await started;
     const next = () => {
       if (!job.stamp) return fixed;
       const now = wallMs();
       for (const b of bodies) b.writeDoubleBE(now, 0);
-      return encodeMpub(job.topic, bodies);
+      return mpubCommand(job.topic, bodies);
     };
     result = await sendRepeatedly(conns, Math.ceil(job.total / job.batch), next);
   } else {
-    const cmd = Buffer.concat([Buffer.from(`PUB ${job.topic}\n`), Buffer.alloc(4), Buffer.alloc(job.size, 'a')]);
-    cmd.writeInt32BE(job.size, cmd.length - job.size - 4);
+    const cmd = pubCommand(job.topic, Buffer.alloc(job.size, 'a'));
     process.send!({ type: 'ready' });
     await started;
     result = await sendRepeatedly(conns, job.total, () => cmd);

@@ -1,4 +1,5 @@
 import * as net from 'node:net';
+import { CMD_NOP, MAGIC_V2, rdyCommand, subCommand } from '../src/client/commands.js';
 import { FRAME_TYPE_ERROR, FRAME_TYPE_MESSAGE, FRAME_TYPE_RESPONSE } from '../src/protocol/frame.js';
 
 /**
@@ -9,8 +10,11 @@ import { FRAME_TYPE_ERROR, FRAME_TYPE_MESSAGE, FRAME_TYPE_RESPONSE } from '../sr
 export type FinMode = 'each' | 'corked';
 
 /**
- * A minimal, allocation-light V2 connection for the benchmarks: MPUB with a reused batch
- * buffer, and SUB/RDY/FIN for consumers. Not the client library: no reconnects, no backoff.
+ * A minimal, allocation-light V2 connection for the benchmarks: pre-encoded PUB/MPUB sent as is
+ * (a reused batch buffer), and SUB/RDY/FIN for consumers, FINs written one per message or corked.
+ * Not the client library, on purpose: the library's Producer encodes every MPUB anew and its
+ * Consumer coalesces the commands of one event-loop turn into one write, so it can neither load
+ * nsqd as hard from one core nor send go-nsq's one-write-per-FIN traffic (README, Benchmarks).
  */
 export class BenchConn {
   readonly sock: net.Socket;
@@ -41,7 +45,7 @@ export class BenchConn {
       if (type === FRAME_TYPE_MESSAGE) {
         this.onMessage?.(buf, off + 8, end);
       } else if (type === FRAME_TYPE_RESPONSE) {
-        if (end - off === 19 && buf.toString('latin1', off + 8, end) === '_heartbeat_') this.sock.write('NOP\n');
+        if (end - off === 19 && buf.toString('latin1', off + 8, end) === '_heartbeat_') this.sock.write(CMD_NOP);
         else this.#waiters.shift()?.(null);
       } else if (type === FRAME_TYPE_ERROR) {
         this.#waiters.shift()?.(new Error(buf.toString('latin1', off + 8, end)));
@@ -55,7 +59,7 @@ export class BenchConn {
   static connect(port: number, host = '127.0.0.1'): Promise<BenchConn> {
     return new Promise((resolve, reject) => {
       const sock = net.connect(port, host, () => {
-        sock.write('  V2');
+        sock.write(MAGIC_V2);
         resolve(new BenchConn(sock));
       });
       sock.once('error', reject);
@@ -80,10 +84,10 @@ export class BenchConn {
    */
   async consume(topic: string, channel: string, rdy: number, fin: FinMode, onBody: (buf: Buffer, bodyOff: number) => void): Promise<void> {
     const p = this.#expect();
-    this.sock.write(`SUB ${topic} ${channel}\n`);
+    this.sock.write(subCommand(topic, channel));
     await p;
     this.#cork = fin === 'corked';
-    const rdyCmd = Buffer.from(`RDY ${rdy}\n`);
+    const rdyCmd = rdyCommand(rdy);
     let remain = rdy;
     this.onMessage = (buf, off) => {
       onBody(buf, off + 26);
@@ -103,23 +107,4 @@ export class BenchConn {
   close(): void {
     this.sock.destroy();
   }
-}
-
-/** `MPUB <topic>\n[len][count]([size][body])*` with `count` copies of `body`. */
-export function encodeMpub(topic: string, bodies: Buffer[]): Buffer {
-  const head = Buffer.from(`MPUB ${topic}\n`);
-  let size = 4;
-  for (const b of bodies) size += 4 + b.length;
-  const out = Buffer.allocUnsafe(head.length + 4 + size);
-  head.copy(out, 0);
-  let off = head.length;
-  out.writeInt32BE(size, off);
-  out.writeInt32BE(bodies.length, off + 4);
-  off += 8;
-  for (const b of bodies) {
-    out.writeInt32BE(b.length, off);
-    b.copy(out, off + 4);
-    off += 4 + b.length;
-  }
-  return out;
 }

@@ -8,7 +8,9 @@
  *  4. pub+sub at once: throughput and end-to-end latency percentiles,
  *  5. the same publish/consume with --mem-queue-size=0 (every message through the disk queue),
  *  6. idle: nsqd's RSS with `--idle-clients` connections open.
- *  7. durable single PUBs with group commit, and responsiveness under 5 MiB MPUBs (durable-bench.ts).
+ *  7. durable single PUBs with group commit, and responsiveness under 5 MiB MPUBs (durable-bench.ts),
+ *  8. library: bench_writer then bench_reader (built on the client library, src/client), one
+ *     process per connection started together by --deadline, against a fresh nsqd.
  * Consumers FIN each message in its own write, as real clients do (--fin=corked batches the FINs
  * of one read into one write). Output lines follow the original's bench tools: duration, MB/s,
  * ops/s, µs/op; with the peak RSS of nsqd during the phase.
@@ -22,6 +24,7 @@ import { fileURLToPath } from 'node:url';
 import type { ClientJob, ClientProgress, ClientResult } from './bench-client.js';
 import type { FinMode } from './bench-conn.js';
 import { runDurableBench } from './durable-bench.js';
+import { formatDeadline, parseResultLine, type ParsedResult } from './bench-tool.js';
 
 interface Args {
   messages: number;
@@ -32,13 +35,15 @@ interface Args {
   rdy: number;
   fin: FinMode;
   idleClients: number;
+  /** bench_writer's --runfor in the library phase (a Go duration). */
+  runfor: string;
   phases: string[];
 }
 
 function parseArgs(argv: string[]): Args {
   const a: Args = {
-    messages: 2_000_000, size: 200, batch: 200, producers: 2, consumers: 2, rdy: 2500, fin: 'each', idleClients: 1000,
-    phases: ['pub', 'sub', 'pub1', 'pubsub', 'disk', 'idle', 'durable'],
+    messages: 2_000_000, size: 200, batch: 200, producers: 2, consumers: 2, rdy: 2500, fin: 'each', idleClients: 1000, runfor: '10s',
+    phases: ['pub', 'sub', 'pub1', 'pubsub', 'disk', 'idle', 'durable', 'library'],
   };
   for (const arg of argv) {
     const m = /^--?([a-z-]+)=(.*)$/.exec(arg);
@@ -46,6 +51,7 @@ function parseArgs(argv: string[]): Args {
     const [, k, v] = m as unknown as [string, string, string];
     const key = k.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
     if (key === 'phases') a.phases = v.split(',');
+    else if (key === 'runfor') a.runfor = v;
     else if (key === 'fin') {
       if (v !== 'each' && v !== 'corked') throw new Error(`--fin must be each or corked, not ${v}`);
       a.fin = v;
@@ -244,6 +250,8 @@ const percentiles = (what: string, lat: Float64Array, digits: number) =>
 
 const cost = (c: ServerCost, msgs: number) => ` - nsqd cpu: ${((c.cpu * 1e6) / msgs).toFixed(2)}us/msg rss peak: ${c.rss.toFixed(0)}MiB`;
 
+const clientsCpu = (g: { cpu: number }, msgs: number) => ` - clients cpu: ${((g.cpu * 1e6) / msgs).toFixed(2)}us/msg`;
+
 function subJob(n: Nsqd, topic: string, a: Args, e2e: boolean): ClientJob {
   return { role: 'sub', port: n.port, topic, conns: 1, rdy: a.rdy, fin: a.fin, e2e };
 }
@@ -255,9 +263,9 @@ function mpubJob(n: Nsqd, topic: string, a: Args, stamp: boolean): (share: numbe
 async function phasePubThenSub(n: Nsqd, a: Args, label: string): Promise<void> {
   const topic = `bench_${label}_${Date.now()}`;
   const [pub, pubCost] = await withServerCost(n, () => runPublishers(a.producers, mpubJob(n, topic, a, false), a.messages));
-  report(`${label}_writer`, pub.seconds, a.messages, a.size, `${percentiles('mpub', pub.lat, 2)}${cost(pubCost, a.messages)}`);
+  report(`${label}_writer`, pub.seconds, a.messages, a.size, `${percentiles('mpub', pub.lat, 2)}${cost(pubCost, a.messages)}${clientsCpu(pub, a.messages)}`);
   const [sub, subCost] = await withServerCost(n, () => consumeAll(a.consumers, subJob(n, topic, a, false), a.messages));
-  report(`${label}_reader`, sub.seconds, a.messages, a.size, ` - fin: ${a.fin}${cost(subCost, a.messages)} - clients cpu: ${((sub.cpu * 1e6) / a.messages).toFixed(2)}us/msg`);
+  report(`${label}_reader`, sub.seconds, a.messages, a.size, ` - fin: ${a.fin}${cost(subCost, a.messages)}${clientsCpu(sub, a.messages)}`);
 }
 
 /** Single-message PUB, one outstanding command per connection (bench_writer --batch-size=1). */
@@ -300,6 +308,106 @@ async function phaseIdle(a: Args): Promise<void> {
   }
 }
 
+/** What the bench_writer or bench_reader processes of one run printed, and their CPU seconds. */
+interface ToolRun {
+  lines: string[];
+  results: ParsedResult[];
+  cpu: number;
+}
+
+/**
+ * Runs `n` processes of a bench tool (bench_writer.js / bench_reader.js) with a common
+ * `--deadline` a little ahead, so their runs start together as the original's do across hosts.
+ * With `stopWhen`, each gets SIGINT once it resolves (the tools then print what they measured).
+ */
+async function runTools(tool: 'bench_writer' | 'bench_reader', n: number, args: string[], stopWhen?: () => Promise<void>): Promise<ToolRun> {
+  const deadline = Math.ceil((Date.now() + 3000) / 1000) * 1000; // node starts slowly on a loaded machine
+  const cpu = new Array<number>(n).fill(0);
+  const procs = Array.from({ length: n }, () =>
+    spawn(process.execPath, [path.join(here, `${tool}.js`), ...args, `--deadline=${formatDeadline(deadline)}`], { stdio: ['ignore', 'inherit', 'pipe'] }),
+  );
+  // A process's CPU time is only readable while it lives: sample it, keep the last reading.
+  const sample = () => {
+    for (const [i, p] of procs.entries()) cpu[i] = Math.max(cpu[i]!, cpuSeconds(p.pid!) || 0);
+  };
+  const timer = setInterval(sample, 50);
+  const outputs = procs.map(
+    (p) =>
+      new Promise<string>((resolve, reject) => {
+        let text = '';
+        p.stderr!.on('data', (d: Buffer) => (text += d.toString()));
+        p.once('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`${tool} exited with ${code}: ${text}`))));
+      }),
+  );
+  try {
+    if (stopWhen !== undefined) {
+      await new Promise((r) => setTimeout(r, deadline - Date.now()));
+      // A tool that fails ends the wait too (its exit rejects).
+      await Promise.race([stopWhen(), Promise.all(outputs)]);
+      for (const p of procs) p.kill('SIGINT');
+    }
+    const lines = (await Promise.all(outputs)).flatMap((t) => t.split('\n').filter((l) => l.includes('duration: ')));
+    const results = lines.map(parseResultLine).filter((r): r is ParsedResult => r !== null);
+    if (results.length !== n) throw new Error(`${tool}: expected ${n} result lines, got:\n${lines.join('\n')}`);
+    return { lines, results, cpu: cpu.reduce((x, y) => x + y, 0) };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/** One topic's (and optionally one channel's) entry in nsqd's /stats JSON. */
+interface TopicStats {
+  depth: number;
+  message_count: number;
+  channels: { channel_name: string; depth: number; in_flight_count: number; deferred_count: number; message_count: number }[];
+}
+
+async function topicStats(httpPort: number, topic: string): Promise<TopicStats> {
+  const res = await fetch(`http://127.0.0.1:${httpPort}/stats?format=json&topic=${topic}`);
+  const body = (await res.json()) as { topics: (TopicStats & { topic_name: string })[] };
+  const t = body.topics.find((x) => x.topic_name === topic);
+  if (t === undefined) throw new Error(`nsqd has no topic ${topic}`);
+  return t;
+}
+
+/** Resolves once every one of the topic's `total` messages went through channel `ch` and was FINished. */
+async function drained(httpPort: number, topic: string, total: number): Promise<void> {
+  for (;;) {
+    const t = await topicStats(httpPort, topic);
+    const ch = t.channels.find((c) => c.channel_name === 'ch');
+    if (ch !== undefined && t.depth === 0 && ch.message_count >= total && ch.depth === 0 && ch.in_flight_count === 0 && ch.deferred_count === 0) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/**
+ * bench_writer for `--runfor`, then bench_reader until the channel is drained, each as one
+ * process per connection (client library Producers and Consumers: the traffic of real clients),
+ * against a fresh nsqd. Prints each process's line, then the group's figures as the other phases.
+ */
+async function phaseLibrary(a: Args): Promise<void> {
+  const httpPort = await freePort();
+  const n = await startNsqd([`--http-address=127.0.0.1:${httpPort}`]);
+  try {
+    const topic = `bench_library_${Date.now()}`;
+    const common = [`--nsqd-tcp-address=127.0.0.1:${n.port}`, `--topic=${topic}`, `--size=${a.size}`];
+    const [w, wCost] = await withServerCost(n, () => runTools('bench_writer', a.producers, [...common, `--runfor=${a.runfor}`, `--batch-size=${a.batch}`]));
+    const total = (await topicStats(httpPort, topic)).message_count;
+    for (const l of w.lines) console.log(`  ${l}`);
+    const wSeconds = Math.max(...w.results.map((r) => r.seconds));
+    report('library_writer', wSeconds, total, a.size, `${cost(wCost, total)}${clientsCpu(w, total)}`);
+    // The readers run until nsqd has every message FINished (their --runfor is only a safety net).
+    const [r, rCost] = await withServerCost(n, () =>
+      runTools('bench_reader', a.consumers, [...common, '--runfor=10m', `--rdy=${a.rdy}`], () => drained(httpPort, topic, total)),
+    );
+    for (const l of r.lines) console.log(`  ${l}`);
+    const rSeconds = Math.max(...r.results.map((x) => x.seconds));
+    report('library_reader', rSeconds, total, a.size, `${cost(rCost, total)}${clientsCpu(r, total)}`);
+  } finally {
+    await stopNsqd(n);
+  }
+}
+
 async function main(): Promise<void> {
   const a = parseArgs(process.argv.slice(2));
   console.log(
@@ -326,6 +434,7 @@ async function main(): Promise<void> {
   }
   if (a.phases.includes('idle')) await phaseIdle(a);
   if (a.phases.includes('durable')) await runDurableBench(a.size);
+  if (a.phases.includes('library')) await phaseLibrary(a);
 }
 
 main().catch((err) => {

@@ -11,7 +11,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BenchConn, encodeMpub } from './bench-conn.js';
+import { mpubCommand } from '../src/client/commands.js';
+import { BenchConn } from './bench-conn.js';
 
 const nsqdPath = fileURLToPath(new URL('../src/apps/nsqd.js', import.meta.url));
 
@@ -105,7 +106,7 @@ async function pubLoad(port: number, connections: number, size: number, ms: numb
 /** The longest PUB round trip of a probe connection while another sends `rounds` 5 MiB MPUBs. */
 async function responsiveness(port: number, rounds: number): Promise<{ maxMs: number; p99: number }> {
   const heavy = await BenchConn.connect(port);
-  const mpub = encodeMpub('responsive_heavy', new Array<Buffer>(1_000_000).fill(Buffer.from('x')));
+  const mpub = mpubCommand('responsive_heavy', new Array<Buffer>(1_000_000).fill(Buffer.from('x')));
   const probe = await BenchConn.connect(port);
   const cmd = Buffer.from('PUB responsive_probe\n\x00\x00\x00\x01p', 'latin1');
   const lat: number[] = [];
