@@ -6,8 +6,11 @@
  * - segment-reader.ts: readOne, moveForward, handleReadError (peek/advance, read-ahead, `.bad` files);
  * - queue-sync.ts: sync, persistMetaData, the sync timer, and group commit;
  * - tail-check.ts: checkTailCorruption, skipToNextRWFile;
- * - startup-recovery.ts: retrieveMetaData, with its stale-metadata check;
- * - queue-state.ts: the positions and counters they share.
+ * - startup-recovery.ts: retrieveMetaData, with its stale-metadata check (and a checksummed
+ *   segment's corrupt tail);
+ * - queue-state.ts: the positions and counters they share;
+ * - record-format.ts, segment-file.ts, segment-scan.ts: the two record formats (the original's
+ *   and the opt-in checksummed one) and reading segments that may be damaged.
  *
  * The original runs one goroutine per queue; here every operation is synchronous and runs on the
  * caller's (nsqd's) event loop, which gives the same serialization without an actor. The one
@@ -16,6 +19,7 @@
  */
 
 import type { BackendQueue } from './backend-queue.js';
+import type { CorruptionTally } from './corruption-tally.js';
 import { errorText } from './file-io.js';
 import type { DiskQueueMeta } from './files.js';
 import type { Committable, GroupCommit } from './group-commit.js';
@@ -23,7 +27,7 @@ import { QueueState, type DiskQueueLogger } from './queue-state.js';
 import { QueueSync } from './queue-sync.js';
 import { SegmentReader } from './segment-reader.js';
 import { SegmentWriter } from './segment-writer.js';
-import { retrieveMetaData } from './startup-recovery.js';
+import { checkWriteSegment, retrieveMetaData } from './startup-recovery.js';
 import { TailCheck } from './tail-check.js';
 import { WriteBatch, type BatchedWriter } from './write-batch.js';
 
@@ -57,6 +61,13 @@ export interface DiskQueueOptions {
    * `GroupCommit.durable()` before acknowledging. Without it, syncs are synchronous.
    */
   groupCommit?: GroupCommit;
+  /**
+   * Write checksummed segments (nsqd --disk-checksums, docs/disk-format.md). Either way both
+   * formats are read; default false: the original's format, byte for byte.
+   */
+  checksums?: boolean;
+  /** Where skipped damaged bytes are counted per queue name, for /stats and /metrics. */
+  corruptionTally?: CorruptionTally;
 }
 
 const DEFAULT_READ_AHEAD_BYTES = 256 * 1024;
@@ -94,6 +105,8 @@ export class DiskQueue implements BackendQueue, BatchedWriter, Committable {
       minMsgSize: opts.minMsgSize,
       maxMsgSize: opts.maxMsgSize,
       log: opts.logger ?? quietLogger,
+      writeFormat: opts.checksums === true ? 'checksummed' : 'plain',
+      tally: opts.corruptionTally ?? null,
     });
     this.#s = s;
     const gc = opts.groupCommit ?? null;
@@ -104,6 +117,7 @@ export class DiskQueue implements BackendQueue, BatchedWriter, Committable {
     this.#sync = new QueueSync(s, this.#writer, Math.max(1, opts.syncEvery), gc);
 
     retrieveMetaData(s);
+    checkWriteSegment(s);
     // The original only checks the depth after a consume, so an idle queue whose meta says
     // "caught up" with a non-zero depth would report that depth until its next read; fix it now.
     // (Other inconsistencies are left for the reader to find, as in the original: repairing them
@@ -125,6 +139,11 @@ export class DiskQueue implements BackendQueue, BatchedWriter, Committable {
     return this.#s.depth;
   }
 
+  /** Damaged bytes skipped or truncated away (checksummed segments) since the queue was opened. */
+  corruptBytesSkipped(): number {
+    return this.#s.corruptBytesSkipped;
+  }
+
   put(data: Uint8Array): void {
     const s = this.#s;
     if (s.status !== 'open') throw new Error('exiting');
@@ -132,7 +151,7 @@ export class DiskQueue implements BackendQueue, BatchedWriter, Committable {
     if (dataLen < s.minMsgSize || dataLen > s.maxMsgSize) {
       throw new Error(`invalid message write size (${dataLen}) minMsgSize=${s.minMsgSize} maxMsgSize=${s.maxMsgSize}`);
     }
-    const totalBytes = 4 + dataLen;
+    const totalBytes = this.#writer.recordOverhead + dataLen;
     if (this.#writer.rollOverIfFull(totalBytes)) this.#sync.syncFinishedSegment();
     this.#writer.append(data, totalBytes);
     this.#sync.countOp();
@@ -201,6 +220,7 @@ export class DiskQueue implements BackendQueue, BatchedWriter, Committable {
     if (s.status !== 'open') return;
     this.#writer.dropPending();
     this.#sync.markDeleted();
+    s.tally?.forget(s.name);
     s.log.info(`${s.prefix}: deleting`);
     this.#stop();
     this.#reader.closeRead();

@@ -7,8 +7,10 @@
  * are plain public ones on purpose.
  */
 
+import type { CorruptionTally } from './corruption-tally.js';
 import { segmentFileName, metaFileName } from './files.js';
 import type { DiskQueueMeta } from './files.js';
+import type { SegmentFormat } from './record-format.js';
 
 /** Where the queue sends its log lines (the nsqd logger satisfies this). */
 export interface DiskQueueLogger {
@@ -26,6 +28,10 @@ export interface QueueStateParams {
   minMsgSize: number;
   maxMsgSize: number;
   log: DiskQueueLogger;
+  /** The record format of new segments (`checksummed` with --disk-checksums). */
+  writeFormat: SegmentFormat;
+  /** Where damaged bytes skipped are counted, beside the queue's own counter. */
+  tally: CorruptionTally | null;
 }
 
 /** Positions, counters and parameters of one disk queue, shared by its parts. */
@@ -36,6 +42,8 @@ export class QueueState {
   readonly minMsgSize: number;
   readonly maxMsgSize: number;
   readonly log: DiskQueueLogger;
+  readonly writeFormat: SegmentFormat;
+  readonly tally: CorruptionTally | null;
   /** `DISKQUEUE(<name>)`, the start of every log line. */
   readonly prefix: string;
   readonly metaPath: string;
@@ -58,6 +66,8 @@ export class QueueState {
   // Writes plus reads since the last sync (go-diskqueue sync, ioLoop's count).
   count = 0;
   status: 'open' | 'closed' = 'open';
+  // Damaged bytes skipped (checksummed segments) since the queue was opened.
+  corruptBytesSkipped = 0;
 
   constructor(p: QueueStateParams) {
     this.name = p.name;
@@ -66,6 +76,8 @@ export class QueueState {
     this.minMsgSize = p.minMsgSize;
     this.maxMsgSize = p.maxMsgSize;
     this.log = p.log;
+    this.writeFormat = p.writeFormat;
+    this.tally = p.tally;
     this.prefix = `DISKQUEUE(${p.name})`;
     this.metaPath = metaFileName(p.dataPath, p.name);
     this.maxBytesPerFileRead = p.maxBytesPerFile;
@@ -80,6 +92,12 @@ export class QueueState {
       writeFileNum: this.writeFileNum,
       writePos: this.writePos,
     };
+  }
+
+  /** Counts `bytes` damaged bytes skipped or truncated away. */
+  countSkipped(bytes: number): void {
+    this.corruptBytesSkipped += bytes;
+    this.tally?.add(this.name, bytes);
   }
 
   /** The segment file of `fileNum` (go-diskqueue fileName). */

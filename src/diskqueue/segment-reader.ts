@@ -4,12 +4,24 @@
  * readNext() computes where the next record starts, only advance() moves the persisted read
  * position, so the meta file never points past a record the consumer has not taken. Records come
  * out of a read-ahead chunk of the current segment; a segment that cannot be read is kept as
- * `<segment>.bad` and reading goes on with the next one.
+ * `<segment>.bad` and reading goes on with the next one. Each segment is read in its own format
+ * (record-format.ts); in a checksummed one a damaged record is skipped, not the whole segment:
+ * reading resyncs on the next record that verifies and the skipped bytes are counted.
  */
 
 import * as fs from 'node:fs';
 import { errorText } from './file-io.js';
 import type { QueueState } from './queue-state.js';
+import {
+  CHECKSUMMED_RECORD_OVERHEAD,
+  PLAIN_LAYOUT,
+  PLAIN_RECORD_OVERHEAD,
+  recordFaultText,
+  type RecordFault,
+  type SegmentLayout,
+} from './record-format.js';
+import { SegmentFile } from './segment-file.js';
+import { checkRecordAt, resyncAfter } from './segment-scan.js';
 import type { SegmentWriter } from './segment-writer.js';
 
 /** Peeks and consumes records in order, segment by segment (see file header). */
@@ -19,11 +31,9 @@ export class SegmentReader {
   readonly #readAhead: number;
   readonly #checkTailCorruption: () => void;
 
-  #readFd: number | null = null;
-  // Read-ahead of the current read segment. A fresh buffer per refill: records handed out are
-  // views into it, so it must never be reused.
-  #chunk: Buffer | null = null;
-  #chunkStart = 0;
+  // The current read segment and its format.
+  #file: SegmentFile | null = null;
+  #layout: SegmentLayout = PLAIN_LAYOUT;
   #peeked: Buffer | null = null;
 
   /**
@@ -80,7 +90,7 @@ export class SegmentReader {
     if (oldReadFileNum !== s.readFileNum) {
       s.needSync = true;
       this.#removeSegment(oldReadFileNum);
-    } else if (s.readFileNum < s.writeFileNum && this.#readFd !== null && s.readPos >= s.maxBytesPerFileRead) {
+    } else if (s.readFileNum < s.writeFileNum && this.#file !== null && s.readPos >= s.maxBytesPerFileRead) {
       // The writer rolled over after this record was peeked, so the peek could not know it was the
       // last one of its file. The original then fails the next read with EOF and renames a healthy,
       // fully consumed file to .bad (go-diskqueue issue #42); move on cleanly instead.
@@ -89,25 +99,28 @@ export class SegmentReader {
     this.#checkTailCorruption();
   }
 
-  /** Reads the record at readPos; null means "moved to the next file, try again". Throws read errors. */
+  /** Reads the record at readPos; null means "moved on, try again". Throws read errors. */
   #readOne(): Buffer | null {
     const s = this.#s;
-    if (this.#readFd === null) {
+    let file = this.#file;
+    if (file === null) {
       const fn = s.fileName(s.readFileNum);
-      this.#readFd = fs.openSync(fn, 'r');
-      this.#chunk = null;
+      file = this.#file = SegmentFile.open(fn, this.#readAhead);
       s.log.info(`${s.prefix}: readOne() opened ${fn}`);
       s.maxBytesPerFileRead = s.maxBytesPerFile;
-      if (s.readFileNum < s.writeFileNum) {
-        try {
-          s.maxBytesPerFileRead = fs.fstatSync(this.#readFd).size;
-        } catch {
-          // Keep maxBytesPerFile like the original; a short read will flag the file.
-        }
+      let size = -1;
+      try {
+        size = file.size();
+      } catch {
+        // Keep maxBytesPerFile like the original; a short read will flag the file.
       }
+      if (s.readFileNum < s.writeFileNum && size >= 0) s.maxBytesPerFileRead = size;
+      this.#layout = size >= 0 ? file.layout(size) : PLAIN_LAYOUT;
     }
     const complete = s.readFileNum < s.writeFileNum;
-    if (complete && s.readPos >= s.maxBytesPerFileRead) {
+    // A checksummed segment's records start after its header.
+    const pos = Math.max(s.readPos, this.#layout.dataStart);
+    if (complete && pos >= s.maxBytesPerFileRead) {
       // A finished segment with nothing left (e.g. meta saved by the original in the issue #42
       // state, or an empty file left by a crash): not corruption.
       this.#skipConsumedReadFile();
@@ -116,17 +129,27 @@ export class SegmentReader {
     // In the segment still being written, never look past writePos: bytes there may be the
     // remains of a failed write that a later put overwrites.
     const limit = complete ? s.maxBytesPerFileRead : s.writePos;
-    const pos = s.readPos;
-    if (pos + 4 > limit) throw new Error('unexpected EOF');
-    let off = this.#ensureChunk(pos, 4, limit);
-    const msgSize = this.#chunk!.readInt32BE(off);
-    if (msgSize < s.minMsgSize || msgSize > s.maxMsgSize) {
-      throw new Error(`invalid message read size (${msgSize})`);
+    const checksummed = this.#layout.format === 'checksummed';
+    const overhead = checksummed ? CHECKSUMMED_RECORD_OVERHEAD : PLAIN_RECORD_OVERHEAD;
+    let total: number;
+    if (!checksummed) {
+      // The original's format, with the original's errors (handleReadError sets the file aside).
+      if (pos + 4 > limit) throw new Error('unexpected EOF');
+      const msgSize = file.int32At(pos, limit);
+      if (msgSize < s.minMsgSize || msgSize > s.maxMsgSize) {
+        throw new Error(`invalid message read size (${msgSize})`);
+      }
+      total = 4 + msgSize;
+      if (pos + total > limit) throw new Error('unexpected EOF');
+    } else {
+      total = checkRecordAt(file, pos, limit, 'checksummed', s);
+      if (total < 0) {
+        this.#skipDamaged(file, pos, limit, complete, total as RecordFault);
+        return null;
+      }
     }
-    const total = 4 + msgSize;
-    if (pos + total > limit) throw new Error('unexpected EOF');
-    off = this.#ensureChunk(pos, total, limit);
-    const rec = this.#chunk!.subarray(off + 4, off + total);
+    const off = file.ensure(pos, total, limit);
+    const rec = file.chunk.subarray(off + overhead, off + total);
 
     s.nextReadPos = pos + total;
     s.nextReadFileNum = s.readFileNum;
@@ -138,37 +161,34 @@ export class SegmentReader {
     return rec;
   }
 
-  /** Makes bytes [pos, pos+n) of the read segment available in #chunk; returns their offset there. */
-  #ensureChunk(pos: number, n: number, limit: number): number {
-    const c = this.#chunk;
-    if (c !== null && pos >= this.#chunkStart && pos + n <= this.#chunkStart + c.length) {
-      return pos - this.#chunkStart;
-    }
-    const want = Math.max(n, Math.min(this.#readAhead, limit - pos));
-    const buf = Buffer.allocUnsafe(want);
-    const fd = this.#readFd!;
-    let got = 0;
-    while (got < want) {
-      const r = fs.readSync(fd, buf, got, want - got, pos + got);
-      if (r === 0) break;
-      got += r;
-    }
-    if (got < n) throw new Error(got === 0 ? 'EOF' : 'unexpected EOF');
-    this.#chunk = got < want ? buf.subarray(0, got) : buf;
-    this.#chunkStart = pos;
-    return 0;
+  /**
+   * A checksummed record at `pos` does not verify: move the read position to the next record
+   * that does (or to the end of what is readable), count the bytes, and go on. The skipped bytes
+   * never were a record a consumer could take, so moving the persisted position past them loses
+   * nothing more; when exactly one record was lost, depth follows.
+   */
+  #skipDamaged(file: SegmentFile, pos: number, limit: number, complete: boolean, fault: RecordFault): void {
+    const s = this.#s;
+    const { next, oneRecord } = resyncAfter(file, pos, limit, 'checksummed', s);
+    const bytes = next - pos;
+    s.countSkipped(bytes);
+    const upTo = oneRecord ? 'one record' : next < limit ? 'up to the next good record' : complete ? 'up to the end of the file' : 'up to the write position';
+    s.log.error(`${s.prefix} ${recordFaultText(fault)} at ${pos} of ${s.fileName(s.readFileNum)} - skipped ${bytes} bytes (${upTo})`);
+    if (oneRecord) s.depth--;
+    s.readPos = next;
+    s.nextReadFileNum = s.readFileNum;
+    s.nextReadPos = next;
+    s.needSync = true;
+    if (complete && next >= limit) this.#skipConsumedReadFile();
+    this.#checkTailCorruption();
   }
 
   /** Closes the read segment and drops its read-ahead; the next read reopens it at readPos. */
   closeRead(): void {
-    this.#chunk = null;
-    if (this.#readFd === null) return;
-    try {
-      fs.closeSync(this.#readFd);
-    } catch {
-      // The descriptor is gone either way.
-    }
-    this.#readFd = null;
+    if (this.#file === null) return;
+    this.#file.close();
+    this.#file = null;
+    this.#layout = PLAIN_LAYOUT;
   }
 
   /** Leaves a fully consumed, finished read segment: delete it and start the next one. */

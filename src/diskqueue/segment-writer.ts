@@ -1,6 +1,7 @@
 /**
- * The writing end of a disk queue (go-diskqueue `diskqueue.go` writeOne): appends length-prefixed
- * records at writePos, rolls over to a new segment before a record that would not fit, and holds
+ * The writing end of a disk queue (go-diskqueue `diskqueue.go` writeOne): appends records at
+ * writePos in the queue's write format (record-format.ts: the original's length prefix, or with
+ * --disk-checksums a checksummed record, and a segment header before a segment's first record), rolls over to a new segment before a record that would not fit, and holds
  * small records in a pending buffer that the owner's WriteBatch writes with one positional write.
  * It also owns the write descriptors' lifetime under group commit: a finished segment's
  * descriptor is kept ("retired") until a commit has fsynced it, and no descriptor is closed while
@@ -10,6 +11,7 @@
 import * as fs from 'node:fs';
 import { asError, closeQuietly, writeAll } from './file-io.js';
 import type { QueueState } from './queue-state.js';
+import { SEGMENT_HEADER_BYTES, encodeSegmentHeader, recordOverhead, writeRecordPrefix, type SegmentFormat } from './record-format.js';
 import type { BatchedWriter, WriteBatch } from './write-batch.js';
 
 // Records up to this size are copied behind their length prefix so the pair goes out in one
@@ -19,6 +21,8 @@ const WRITE_BUF_BYTES = 64 * 1024;
 const PENDING_CAP = 256 * 1024;
 
 const { O_RDWR, O_CREAT } = fs.constants;
+
+const SEGMENT_HEADER = encodeSegmentHeader();
 
 /** The descriptors one group commit fsyncs: the retired segments' and the current one's. */
 export interface CommitFds {
@@ -37,7 +41,11 @@ export class SegmentWriter implements BatchedWriter {
 
   #writeFd: number | null = null;
   readonly #writeBuf = Buffer.allocUnsafe(WRITE_BUF_BYTES);
-  readonly #lenBuf = Buffer.allocUnsafe(4);
+  // Header + record prefix of a record written with writev.
+  readonly #prefixBuf = Buffer.allocUnsafe(SEGMENT_HEADER_BYTES + 8);
+  readonly #format: SegmentFormat;
+  /** Bytes before each record's body: 4, or 8 for checksummed records. */
+  readonly recordOverhead: number;
   // Records accepted by append() but not yet written (see flushPending).
   #pend: Buffer | null = null;
   #pendLen = 0;
@@ -56,6 +64,8 @@ export class SegmentWriter implements BatchedWriter {
     this.#s = state;
     this.#batch = batch;
     this.#groupCommit = groupCommit;
+    this.#format = state.writeFormat;
+    this.recordOverhead = recordOverhead(state.writeFormat);
   }
 
   /** Whether records are held back for the next batch write. */
@@ -85,29 +95,37 @@ export class SegmentWriter implements BatchedWriter {
     return true;
   }
 
-  /** Appends one record (already validated) at writePos: held in the batch, or written at once when large. */
+  /**
+   * Appends one record (already validated; `totalBytes` is its prefix plus body) at writePos:
+   * held in the batch, or written at once when large. A checksummed segment's first record
+   * carries the segment header before it.
+   */
   append(data: Uint8Array, totalBytes: number): void {
     const s = this.#s;
-    if (totalBytes > PENDING_CAP) {
+    const header = this.#format === 'checksummed' && s.writePos === 0 ? SEGMENT_HEADER_BYTES : 0;
+    const bytes = header + totalBytes;
+    if (bytes > PENDING_CAP) {
       const err = this.flushPending();
       if (err !== null) throw err;
       try {
-        this.#writeRecord(data, totalBytes);
+        this.#writeRecord(data, header, bytes);
       } catch (e) {
         // The next put reopens the file and overwrites any partial bytes at writePos.
         this.closeWrite();
         throw e;
       }
     } else {
-      if (this.#pendLen + totalBytes > PENDING_CAP) {
+      if (this.#pendLen + bytes > PENDING_CAP) {
         const err = this.flushPending();
         if (err !== null) throw err;
       }
       if (this.#pendLen === 0) this.#pendStart = s.writePos;
       const pend = (this.#pend ??= Buffer.allocUnsafe(PENDING_CAP));
-      pend.writeInt32BE(data.length, this.#pendLen);
-      pend.set(data, this.#pendLen + 4);
-      this.#pendLen += totalBytes;
+      let at = this.#pendLen;
+      if (header !== 0) at += SEGMENT_HEADER.copy(pend, at);
+      at += writeRecordPrefix(pend, at, data, this.#format);
+      pend.set(data, at);
+      this.#pendLen += bytes;
       this.#pendCount++;
       if (!this.#dirty) {
         this.#dirty = true;
@@ -115,7 +133,7 @@ export class SegmentWriter implements BatchedWriter {
       }
     }
     s.count++;
-    s.writePos += totalBytes;
+    s.writePos += bytes;
     s.depth++;
   }
 
@@ -163,24 +181,26 @@ export class SegmentWriter implements BatchedWriter {
     return this.#writeFd;
   }
 
-  #writeRecord(data: Uint8Array, totalBytes: number): void {
+  #writeRecord(data: Uint8Array, header: number, bytes: number): void {
     const fd = this.#openWrite();
     const writePos = this.#s.writePos;
     // Positional writes: no seek state to restore after a failed write.
-    if (totalBytes <= WRITE_BUF_BYTES) {
+    if (bytes <= WRITE_BUF_BYTES) {
       const wb = this.#writeBuf;
-      wb.writeInt32BE(data.length, 0);
-      wb.set(data, 4);
-      writeAll(fd, wb, 0, totalBytes, writePos);
+      let at = header !== 0 ? SEGMENT_HEADER.copy(wb, 0) : 0;
+      at += writeRecordPrefix(wb, at, data, this.#format);
+      wb.set(data, at);
+      writeAll(fd, wb, 0, bytes, writePos);
       return;
     }
-    const lb = this.#lenBuf;
-    lb.writeInt32BE(data.length, 0);
-    const n = fs.writevSync(fd, [lb, data], writePos);
-    if (n < totalBytes) {
-      if (n < 4) writeAll(fd, lb, n, 4 - n, writePos + n);
-      const done = Math.max(0, n - 4);
-      writeAll(fd, data, done, data.length - done, writePos + 4 + done);
+    const pb = this.#prefixBuf;
+    const prefixLen = (header !== 0 ? SEGMENT_HEADER.copy(pb, 0) : 0) + writeRecordPrefix(pb, header, data, this.#format);
+    const prefix = pb.subarray(0, prefixLen);
+    const n = fs.writevSync(fd, [prefix, data], writePos);
+    if (n < bytes) {
+      if (n < prefixLen) writeAll(fd, prefix, n, prefixLen - n, writePos + n);
+      const done = Math.max(0, n - prefixLen);
+      writeAll(fd, data, done, data.length - done, writePos + prefixLen + done);
     }
   }
 

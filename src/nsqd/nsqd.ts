@@ -4,6 +4,7 @@ import * as https from 'node:https';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as tls from 'node:tls';
+import { CorruptionTally } from '../diskqueue/corruption-tally.js';
 import { DiskQueue } from '../diskqueue/disk-queue.js';
 import type { BackendQueue } from '../diskqueue/backend-queue.js';
 import { DummyBackendQueue } from '../diskqueue/dummy-backend-queue.js';
@@ -48,6 +49,8 @@ export class Nsqd implements NsqdContext {
   readonly startTime = Date.now();
   readonly writeBatch = new WriteBatch();
   readonly groupCommit = new GroupCommit();
+  /** Damaged disk-queue bytes skipped per queue (--disk-checksums, docs/disk-format.md). */
+  readonly corruptionTally = new CorruptionTally();
   readonly flushScheduler = new FlushScheduler();
   readonly #metadataFile: MetadataFile;
   readonly #topics = new Map<string, Topic>();
@@ -295,6 +298,8 @@ export class Nsqd implements NsqdContext {
       logger: this.logger,
       writeBatch: this.writeBatch,
       groupCommit: this.groupCommit,
+      checksums: o.diskChecksums,
+      corruptionTally: this.corruptionTally,
     });
   }
 

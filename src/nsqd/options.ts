@@ -97,6 +97,8 @@ export interface NsqdOptions {
   maxDepth: number;
   /** `--max-depth-policy`: `reject` or `drop-oldest`. */
   maxDepthPolicy: string;
+  /** `--disk-checksums`: new disk-queue segments get per-record CRC32C (docs/disk-format.md). */
+  diskChecksums: boolean;
 
   // Fixed internals with no flag (upstream `nsqd/options.go` NewOptions).
   clientTimeout: number;
@@ -238,6 +240,7 @@ function nsqdFlagSpecs(host: string, nodeId: number): FlagSpec[] {
     { name: 'msg-ttl', type: 'duration', default: 0, usage: 'extension: age after which an undelivered message is dropped instead of delivered (0 = never)' },
     { name: 'max-depth', type: 'int', default: 0, usage: 'extension: maximum messages queued per topic/channel (0 = unbounded)' },
     { name: 'max-depth-policy', type: 'string', default: 'reject', usage: "extension: what a full topic does with a publish: 'reject' it or 'drop-oldest'" },
+    { name: 'disk-checksums', type: 'bool', default: false, usage: 'extension: write new diskqueue segments with a CRC32C per record, so damage costs only the damaged records' },
   ];
 }
 

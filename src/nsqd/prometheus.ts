@@ -39,6 +39,8 @@ interface Family<T> {
   type: MetricType;
   help: string;
   value: (item: T) => number;
+  /** Rendered only while --disk-checksums is on (docs/disk-format.md). */
+  diskChecksumsOnly?: boolean;
 }
 
 const TOPIC_FAMILIES: Family<TopicStatsSnapshot>[] = [
@@ -50,6 +52,7 @@ const TOPIC_FAMILIES: Family<TopicStatsSnapshot>[] = [
   // Queue extensions (docs/extensions.md).
   { name: 'nsq_topic_rejected_total', type: 'counter', help: 'Publishes refused because the topic was full or nsqd was draining.', value: (t) => t.rejectedCount ?? 0 },
   { name: 'nsq_topic_dropped_total', type: 'counter', help: 'Oldest topic messages dropped by the drop-oldest depth policy.', value: (t) => t.droppedCount ?? 0 },
+  { name: 'nsq_topic_disk_corrupt_bytes_total', type: 'counter', help: 'Damaged disk-queue bytes skipped or truncated away (checksummed segments).', value: (t) => t.diskCorruptBytes ?? 0, diskChecksumsOnly: true },
 ];
 
 const CHANNEL_FAMILIES: Family<ChannelStatsSnapshot>[] = [
@@ -66,6 +69,7 @@ const CHANNEL_FAMILIES: Family<ChannelStatsSnapshot>[] = [
   { name: 'nsq_channel_dead_lettered_total', type: 'counter', help: 'Messages moved to the dead-letter topic after max attempts.', value: (c) => c.deadLetteredCount ?? 0 },
   { name: 'nsq_channel_expired_total', type: 'counter', help: 'Messages dropped at delivery time because older than the TTL.', value: (c) => c.expiredCount ?? 0 },
   { name: 'nsq_channel_dropped_total', type: 'counter', help: 'Oldest channel messages dropped by the drop-oldest depth policy.', value: (c) => c.droppedCount ?? 0 },
+  { name: 'nsq_channel_disk_corrupt_bytes_total', type: 'counter', help: 'Damaged disk-queue bytes skipped or truncated away (checksummed segments).', value: (c) => c.diskCorruptBytes ?? 0, diskChecksumsOnly: true },
 ];
 
 /**
@@ -77,6 +81,7 @@ export function renderPrometheus(snapshot: StatsSnapshot, proc: ProcessMetrics =
   const topics = snapshot.topics;
 
   for (const f of TOPIC_FAMILIES) {
+    if (f.diskChecksumsOnly === true && snapshot.diskChecksums !== true) continue;
     header(out, f.name, f.type, f.help);
     for (const t of topics) out.push(`${f.name}{topic="${escapeLabel(t.name)}"} ${num(f.value(t))}`);
   }
@@ -85,6 +90,7 @@ export function renderPrometheus(snapshot: StatsSnapshot, proc: ProcessMetrics =
   const channels: Array<[string, ChannelStatsSnapshot]> = [];
   for (const t of topics) for (const c of t.channels) channels.push([`topic="${escapeLabel(t.name)}",channel="${escapeLabel(c.name)}"`, c]);
   for (const f of CHANNEL_FAMILIES) {
+    if (f.diskChecksumsOnly === true && snapshot.diskChecksums !== true) continue;
     header(out, f.name, f.type, f.help);
     for (const [labels, c] of channels) out.push(`${f.name}{${labels}} ${num(f.value(c))}`);
   }

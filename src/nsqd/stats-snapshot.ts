@@ -18,6 +18,8 @@ export interface ChannelStatsSnapshot {
   deadLetteredCount?: number;
   expiredCount?: number;
   droppedCount?: number;
+  /** Damaged disk-queue bytes skipped; present only with --disk-checksums. */
+  diskCorruptBytes?: number;
   e2e: E2eResult;
 }
 
@@ -32,6 +34,8 @@ export interface TopicStatsSnapshot {
   /** Queue extensions (docs/extensions.md); 0 while off. */
   rejectedCount?: number;
   droppedCount?: number;
+  /** Damaged disk-queue bytes skipped; present only with --disk-checksums. */
+  diskCorruptBytes?: number;
   e2e: E2eResult;
   channels: ChannelStatsSnapshot[];
 }
@@ -52,5 +56,7 @@ export interface MemStatsSnapshot {
 /** Everything a metrics push needs; `topics` sorted by name. */
 export interface StatsSnapshot {
   topics: TopicStatsSnapshot[];
+  /** --disk-checksums is on: the disk corruption counters are rendered. */
+  diskChecksums?: boolean;
   memory?: MemStatsSnapshot;
 }

@@ -1,3 +1,4 @@
+import type { CorruptionTally } from '../diskqueue/corruption-tally.js';
 import type { ClientV2 } from './client-v2.js';
 import type { NsqdOptions } from './options.js';
 import type { Topic } from './topic.js';
@@ -8,11 +9,13 @@ import type { Topic } from './topic.js';
  * the `Nsqd` class, so that nsqd.ts can use the stats code without an import cycle.
  */
 export interface StatsSource {
-  readonly options: Pick<NsqdOptions, 'e2eProcessingLatencyPercentiles'>;
+  readonly options: Pick<NsqdOptions, 'e2eProcessingLatencyPercentiles' | 'diskChecksums'>;
   readonly version: string;
   /** Process start, epoch ms. */
   readonly startTime: number;
   readonly clients: ReadonlyMap<number, ClientV2>;
+  /** Damaged disk-queue bytes skipped per queue (shown with --disk-checksums). */
+  readonly corruptionTally: CorruptionTally;
   /** `OK` or `NOK - <last disk error>`. */
   health(): string;
   topics(): Topic[];

@@ -2,6 +2,7 @@ import { PerformanceObserver, performance } from 'node:perf_hooks';
 import * as v8 from 'node:v8';
 import { formatDuration } from '../lib/duration.js';
 import { E2eLatency, type E2eResult } from '../lib/quantile.js';
+import type { CorruptionTally } from '../diskqueue/corruption-tally.js';
 import type { Channel } from './channel.js';
 import type { ClientV2 } from './client-v2.js';
 import type { StatsSnapshot } from './stats-snapshot.js';
@@ -67,6 +68,8 @@ export interface ChannelStatsJson {
   clients: ClientStatsJson[] | null;
   paused: boolean;
   e2e_processing_latency: E2eResult;
+  /** Extension (--disk-checksums only): damaged disk-queue bytes skipped since start. */
+  disk_corrupt_bytes?: number;
 }
 
 /** One topic object of /stats, upstream key order. */
@@ -79,6 +82,8 @@ export interface TopicStatsJson {
   message_bytes: number;
   paused: boolean;
   e2e_processing_latency: E2eResult;
+  /** Extension (--disk-checksums only): damaged disk-queue bytes skipped since start. */
+  disk_corrupt_bytes?: number;
 }
 
 /** The `memory` object (Go runtime names, filled from V8; docs/compatibility.md). */
@@ -165,7 +170,7 @@ function topicE2e(t: Topic, percentiles: readonly number[]): E2eResult {
   return E2eLatency.merge(list, percentiles);
 }
 
-function channelStats(ch: Channel, f: StatsFilter, percentiles: readonly number[]): ChannelStatsJson {
+function channelStats(ch: Channel, f: StatsFilter, percentiles: readonly number[], tally: CorruptionTally | null): ChannelStatsJson {
   const s = {
     channel_name: ch.name,
     depth: ch.depth(),
@@ -184,6 +189,8 @@ function channelStats(ch: Channel, f: StatsFilter, percentiles: readonly number[
   s.clients = f.includeClients ? ch.consumers().map((c) => clientStats(c as ClientV2, f.topic)) : null;
   s.paused = ch.paused;
   s.e2e_processing_latency = channelE2e(ch, percentiles);
+  // --disk-checksums only (docs/disk-format.md), after the original's keys.
+  if (tally !== null) s.disk_corrupt_bytes = tally.get(`${ch.topicName}:${ch.name}`);
   return s;
 }
 
@@ -254,6 +261,7 @@ export function memoryStats(): MemoryStatsJson {
  */
 export function statsJson(nsqd: StatsSource, f: StatsFilter): StatsJson {
   const percentiles = nsqd.options.e2eProcessingLatencyPercentiles;
+  const tally = nsqd.options.diskChecksums ? nsqd.corruptionTally : null;
   const filtered = f.topic !== undefined && f.topic !== '';
   const only = filtered ? nsqd.getExistingTopic(f.topic!) : undefined;
   const known = !filtered || only !== undefined;
@@ -269,16 +277,18 @@ export function statsJson(nsqd: StatsSource, f: StatsFilter): StatsJson {
       } else {
         chans.sort(byName);
       }
-      topicList.push({
+      const tj: TopicStatsJson = {
         topic_name: t.name,
-        channels: chans.map((c) => channelStats(c, f, percentiles)),
+        channels: chans.map((c) => channelStats(c, f, percentiles, tally)),
         depth: t.depth(),
         backend_depth: t.backendDepth(),
         message_count: t.messageCount,
         message_bytes: t.messageBytes,
         paused: t.paused,
         e2e_processing_latency: topicE2e(t, percentiles),
-      });
+      };
+      if (tally !== null) tj.disk_corrupt_bytes = tally.get(t.name);
+      topicList.push(tj);
     }
   }
   let producers: ClientStatsJson[] | null = null;
@@ -376,6 +386,7 @@ export function statsText(nsqd: StatsSource, f: StatsFilter): string {
 /** The counters view used by statsd and /metrics (no client details). */
 export function statsSnapshot(nsqd: StatsSource, includeMem: boolean): StatsSnapshot {
   const percentiles = nsqd.options.e2eProcessingLatencyPercentiles;
+  const tally = nsqd.options.diskChecksums ? nsqd.corruptionTally : null;
   const topics = nsqd.topics().sort(byName).map((t) => ({
     name: t.name,
     depth: t.depth(),
@@ -400,13 +411,17 @@ export function statsSnapshot(nsqd: StatsSource, includeMem: boolean): StatsSnap
       deadLetteredCount: ch.deadLetteredCount,
       expiredCount: ch.expiredCount,
       droppedCount: ch.droppedCount,
+      ...(tally !== null && { diskCorruptBytes: tally.get(`${t.name}:${ch.name}`) }),
       e2e: channelE2e(ch, percentiles),
     })),
+    ...(tally !== null && { diskCorruptBytes: tally.get(t.name) }),
   }));
-  if (!includeMem) return { topics };
+  const disk = tally !== null ? { diskChecksums: true } : {};
+  if (!includeMem) return { topics, ...disk };
   const m = memoryStats();
   return {
     topics,
+    ...disk,
     memory: {
       heapObjects: m.heap_objects,
       heapIdleBytes: m.heap_idle_bytes,
