@@ -6,8 +6,9 @@
  */
 import type { FlagSpec } from '../lib/flags.js';
 import { Logger } from '../lib/logger.js';
-import { CLIENT_VERSION, Consumer, applyClientOptions, type ClientOptions, type Message } from '../client/index.js';
-import { CONSUMER_ADDRESS_FLAGS, NSQ_VERSION, VERSION_FLAG, onStopSignals, parseAppFlags, requireOneDiscovery } from './lib/app-flags.js';
+import { Consumer, type Message } from '../client/index.js';
+import { CONSUMER_ADDRESS_FLAGS, VERSION_FLAG, onStopSignals, parseAppFlags, requireOneDiscovery } from './lib/app-flags.js';
+import { consumerOptions } from './lib/consumer-setup.js';
 import { goFatal } from './lib/go-log.js';
 
 const FLAGS: readonly FlagSpec[] = [
@@ -34,16 +35,9 @@ async function main(): Promise<void> {
   let maxInFlight = v.maxInFlight as number;
   if (total > 0 && total < maxInFlight) maxInFlight = total;
 
-  let opts: ClientOptions;
-  try {
-    opts = applyClientOptions({}, v.consumerOpts as string[]);
-  } catch (err) {
-    goFatal((err as Error).message);
-  }
-  opts.userAgent = `nsq_tail/${NSQ_VERSION} tsnsq/${CLIENT_VERSION}`;
-  opts.maxInFlight = maxInFlight;
-  opts.logger = new Logger('', 'info');
-  if (lookupdAddrs.length > 0) opts.lookupdHttpAddresses = lookupdAddrs;
+  // The nsqd addresses are dialled below with connectToNsqd: like go-nsq ConnectToNSQDs, a refused
+  // one is fatal rather than retried.
+  const opts = consumerOptions('nsq_tail', { nsqdTcpAddresses: [], lookupdHttpAddresses: lookupdAddrs, consumerOpts: v.consumerOpts as string[], maxInFlight }, new Logger('', 'info'), goFatal);
 
   const consumers: Consumer[] = [];
   let stopping = false;

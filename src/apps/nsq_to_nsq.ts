@@ -85,7 +85,7 @@ function main(argv: readonly string[]): void {
       }
       body = verdict.body;
     }
-    const addr = picker.pick()[0];
+    const addr = picker.pickOne();
     const start = performance.now();
     producers
       .get(addr)!

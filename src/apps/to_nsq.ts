@@ -7,8 +7,9 @@
  */
 import type { FlagSpec } from '../lib/flags.js';
 import { Logger } from '../lib/logger.js';
-import { CLIENT_VERSION, Producer, applyClientOptions, type ClientOptions } from '../client/index.js';
-import { NSQ_VERSION, VERSION_FLAG, onStopSignals, parseAppFlags } from './lib/app-flags.js';
+import { Producer } from '../client/index.js';
+import { VERSION_FLAG, onStopSignals, parseAppFlags } from './lib/app-flags.js';
+import { producerOptions } from './lib/consumer-setup.js';
 import { goFatal } from './lib/go-log.js';
 
 const FLAGS: readonly FlagSpec[] = [
@@ -62,14 +63,7 @@ async function main(): Promise<void> {
   if (topic === '') goFatal('--topic required');
   if (delimiter.length !== 1) goFatal('--delimiter must be a single byte');
   if (addrs.length === 0) goFatal('--nsqd-tcp-address required');
-  let opts: ClientOptions;
-  try {
-    opts = applyClientOptions({}, v.producerOpts as string[]);
-  } catch (err) {
-    goFatal((err as Error).message);
-  }
-  opts.userAgent = `to_nsq/${NSQ_VERSION} tsnsq/${CLIENT_VERSION}`;
-  opts.logger = new Logger('', 'warn');
+  const opts = producerOptions('to_nsq', v.producerOpts as string[], new Logger('', 'warn'), goFatal);
   const producers = addrs.map((a) => new Producer(a, opts));
   const throttle = (v.rate as number) > 0 ? new Throttle(v.rate as number) : null;
 

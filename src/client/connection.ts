@@ -9,7 +9,7 @@
  */
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import { FrameDecoder, FrameDecodeError, FRAME_TYPE_ERROR, FRAME_TYPE_MESSAGE, FRAME_TYPE_RESPONSE } from '../protocol/frame.js';
+import { FrameDecoder, FrameDecodeError, type Frame, FRAME_TYPE_ERROR, FRAME_TYPE_MESSAGE, FRAME_TYPE_RESPONSE } from '../protocol/frame.js';
 import { SnappyFrameDecoder, SnappyFrameEncoder } from '../protocol/snappy-stream.js';
 import { DeflateStreamWriter, InflateStreamReader } from '../protocol/deflate-stream.js';
 import { CMD_NOP, MAGIC_V2, authCommand, identifyCommand } from './commands.js';
@@ -273,7 +273,7 @@ export class Connection {
       return;
     }
     if (this.#state === 'closed') return;
-    let frames;
+    let frames: Frame[];
     try {
       frames = decoder.push(chunk);
     } catch (err) {

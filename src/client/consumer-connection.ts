@@ -5,7 +5,7 @@
  */
 import { CMD_CLS, finCommand, rdyCommand, reqCommand, subCommand, touchCommand } from './commands.js';
 import { Connection, type ConnectionHandler } from './connection.js';
-import { NsqError, clientError } from './errors.js';
+import { type NsqError, clientError } from './errors.js';
 import { Message, type MessageResponder } from './message.js';
 import type { ResolvedConnectionOptions, ServerFeatures } from './options.js';
 

@@ -10,7 +10,7 @@ import { Deque } from '../lib/deque.js';
 import type { Logger } from '../lib/logger.js';
 import { isValidChannelName, isValidTopicName } from '../protocol/names.js';
 import { ConsumerConnection, type ConsumerConnectionOwner } from './consumer-connection.js';
-import { NsqError, clientError } from './errors.js';
+import { type NsqError, clientError } from './errors.js';
 import { backoffStep, cappedRdy, perConnectionRdy, type BackoffSignal, type BackoffStrategy } from './flow-control.js';
 import { lookupUrl, queryLookupd } from './lookupd.js';
 import type { Message } from './message.js';
@@ -544,7 +544,7 @@ export class Consumer extends EventEmitter implements ConsumerConnectionOwner {
   // ---- shutdown
 
   /**
-   * Stops discovery and reconnects, requeues messages nobody picked up yet, sends CLS on every
+   * Stops discovery and reconnects, sends RDY 0, requeues messages nobody picked up yet, sends CLS on every
    * connection, waits until in-flight messages are answered (each socket closes after its
    * CLOSE_WAIT once nothing is in flight) or `closeTimeout` passes, then closes what is left.
    */
@@ -562,6 +562,11 @@ export class Consumer extends EventEmitter implements ConsumerConnectionOwner {
     this.#reconnects.clear();
     this.#backoffTimer = null;
     for (const w of this.#iterWaiters.splice(0)) w({ value: undefined, done: true });
+    // RDY 0 before the queued messages go back: nsqd runs a connection's commands in order, so it
+    // stops delivering here before it sees the REQs. A REQ with delay 0 on a connection that still
+    // holds RDY would be handed straight back to this closing consumer. (CLS zeroes RDY too,
+    // nsqd/protocol_v2.go CLS → StartClose, but only once it arrives after the REQs.)
+    for (const c of this.#conns.values()) this.#updateRdy(c, 0);
     for (let m = this.#queue.shift(); m !== undefined; m = this.#queue.shift()) m.requeue(0, false);
     if (this.#conns.size > 0 || this.#dialing.size > 0) {
       const allClosed = new Promise<void>((r) => (this.#allClosed = r));

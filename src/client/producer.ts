@@ -130,7 +130,7 @@ export class Producer extends EventEmitter {
 
   #send(cmd: Buffer): Promise<void> {
     const conn = this.#conn;
-    if (conn !== null && conn.writable && this.#state === 'connected') {
+    if (conn?.writable && this.#state === 'connected') {
       return new Promise<void>((resolve, reject) => {
         this.#pending.push({ resolve, reject });
         conn.write(cmd);
@@ -148,7 +148,7 @@ export class Producer extends EventEmitter {
 
   // The open connection, dialling (after the reconnect delay, if the last attempt failed) when needed.
   #connection(): Promise<Connection> {
-    if (this.#conn !== null && this.#conn.writable) return Promise.resolve(this.#conn);
+    if (this.#conn?.writable) return Promise.resolve(this.#conn);
     if (this.#state === 'closing' || this.#state === 'closed') {
       return Promise.reject(clientError('E_CLOSED', `producer for ${this.address} is closed`));
     }

@@ -73,10 +73,11 @@ test('rotation by size, interval and hour; revisions count up per name', () => {
   fl.close();
   const files = fs.readdirSync(o.outputDir).sort();
   assert.deepEqual(files, ['t.h-000000.2026-01-01_10.log', 't.h-000000.2026-01-01_11.log', 't.h-000001.2026-01-01_10.log', 't.h-000002.2026-01-01_10.log']);
-  assert.equal(fs.readFileSync(path.join(o.outputDir, files[0]), 'utf8'), '12345\n');
-  assert.equal(fs.readFileSync(path.join(o.outputDir, files[2]), 'utf8'), '6\n');
-  assert.equal(fs.readFileSync(path.join(o.outputDir, files[3]), 'utf8'), '7\n');
-  assert.equal(fs.readFileSync(path.join(o.outputDir, files[1]), 'utf8'), '8\n');
+  const read = (f: string) => fs.readFileSync(path.join(o.outputDir, f), 'utf8');
+  assert.equal(read('t.h-000000.2026-01-01_10.log'), '12345\n');
+  assert.equal(read('t.h-000001.2026-01-01_10.log'), '6\n');
+  assert.equal(read('t.h-000002.2026-01-01_10.log'), '7\n');
+  assert.equal(read('t.h-000000.2026-01-01_11.log'), '8\n');
   assert.equal(fl.stats.rotations, 4);
 });
 

@@ -1,7 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { request } from '../nsqd/http-helpers.js';
+import type { ChannelStatsJson } from '../../src/nsqd/stats.js';
+import { request } from '../helpers/http.js';
+import { channelStats, nsqdStats } from '../helpers/raw-client.js';
 
 /**
  * Running the compiled utilities as real processes: `runTool` waits for exit, `spawnTool` keeps a
@@ -40,10 +42,23 @@ export async function killTools(): Promise<void> {
   await Promise.all(waits);
 }
 
+/** How to run a utility. */
+export interface ToolOptions {
+  /** Written to stdin, which is then closed; `true` leaves stdin open for the test to write. */
+  stdin?: string | Buffer | true;
+  /** runTool only: killed after this long (default 20000). */
+  timeoutMs?: number;
+}
+
 /** Starts `dist/src/apps/<app>.js` with `args`. */
-export function spawnTool(app: string, args: string[]): RunningTool {
-  const proc = spawn(process.execPath, [path.join(appsDir, `${app}.js`), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+export function spawnTool(app: string, args: string[], opts: ToolOptions = {}): RunningTool {
+  const proc = spawn(process.execPath, [path.join(appsDir, `${app}.js`), ...args], { stdio: [opts.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
   running.add(proc);
+  if (opts.stdin !== undefined) {
+    // A tool that fails its flag checks exits without reading: EPIPE is expected then.
+    proc.stdin!.on('error', () => {});
+    if (opts.stdin !== true) proc.stdin!.end(opts.stdin);
+  }
   let out = '';
   let err = '';
   proc.stdout!.on('data', (d) => (out += d));
@@ -67,21 +82,12 @@ export function spawnTool(app: string, args: string[]): RunningTool {
 }
 
 /** Runs a utility to completion (killed after `timeoutMs`). */
-export async function runTool(app: string, args: string[], timeoutMs = 20000): Promise<ToolResult> {
-  const t = spawnTool(app, args);
-  const timer = setTimeout(() => t.proc.kill('SIGKILL'), timeoutMs);
+export async function runTool(app: string, args: string[], opts: ToolOptions = {}): Promise<ToolResult> {
+  const t = spawnTool(app, args, opts);
+  const timer = setTimeout(() => t.proc.kill('SIGKILL'), opts.timeoutMs ?? 20000);
   const r = await t.exited;
   clearTimeout(timer);
   return r;
-}
-
-/** Polls `cond` every 50 ms until it is true or `timeoutMs` passes (then throws with `what`). */
-export async function waitFor(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 20000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /** Publishes bodies through nsqd's HTTP /mpub (one body per line) or /pub for one. */
@@ -93,10 +99,7 @@ export async function httpPublish(httpPort: number, topic: string, bodies: strin
   if (res.status !== 200) throw new Error(`publish failed: ${res.status} ${res.text}`);
 }
 
-/** The named channel's stats object from nsqd /stats (undefined if absent). */
-export async function channelStats(httpPort: number, topic: string, channel: string): Promise<Record<string, number> | undefined> {
-  const res = await request(httpPort, 'GET', `/stats?format=json&topic=${encodeURIComponent(topic)}`);
-  const stats = JSON.parse(res.text) as { topics: Array<{ topic_name: string; channels: Array<Record<string, unknown>> }> | null };
-  const t = (stats.topics ?? []).find((x) => x.topic_name === topic);
-  return t?.channels.find((c) => c.channel_name === channel) as Record<string, number> | undefined;
+/** The named channel's stats from nsqd /stats now (undefined until it exists). */
+export async function channelNow(httpPort: number, topic: string, channel: string): Promise<ChannelStatsJson | undefined> {
+  return channelStats(await nsqdStats(httpPort, topic), topic, channel);
 }

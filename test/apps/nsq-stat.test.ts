@@ -1,7 +1,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startNsqd, startNsqlookupd, type Daemon } from '../helpers/daemons.js';
-import { request } from '../nsqd/http-helpers.js';
+import { request } from '../helpers/http.js';
+import { eventually } from '../helpers/wait.js';
 import { httpPublish, runTool } from './helpers.js';
 
 let nsqd: Daemon;
@@ -38,14 +39,12 @@ test('finds producers through nsqlookupd', async () => {
   await request(nsqd.httpPort, 'POST', '/channel/create?topic=st2&channel=c');
   await httpPublish(nsqd.httpPort, 'st2', ['x']);
   // registration with lookupd is asynchronous
-  let r;
-  for (let i = 0; i < 50; i++) {
-    r = await runTool('nsq_stat', ['--topic=st2', '--channel=c', `--lookupd-http-address=127.0.0.1:${lookupd.httpPort}`, '--interval=50ms', '--count=1']);
-    if (r.code === 0) break;
-    await new Promise((res) => setTimeout(res, 100));
-  }
-  assert.equal(r!.code, 0, r!.stderr);
-  assert.equal(r!.stdout.trimEnd().split('\n')[2], '      0       0 |       1       1       0     0     0 |       0       0            1       0');
+  const r = await eventually(async () => {
+    const run = await runTool('nsq_stat', ['--topic=st2', '--channel=c', `--lookupd-http-address=127.0.0.1:${lookupd.httpPort}`, '--interval=50ms', '--count=1']);
+    assert.equal(run.code, 0, run.stderr);
+    return run;
+  }, 20000, 'nsq_stat to find the producer');
+  assert.equal(r.stdout.trimEnd().split('\n')[2], '      0       0 |       1       1       0     0     0 |       0       0            1       0');
 });
 
 test('original errors for bad input', async () => {

@@ -2,8 +2,10 @@ import { after, afterEach, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { ChannelStatsJson } from '../../src/nsqd/stats.js';
 import { startNsqd, type Daemon } from '../helpers/daemons.js';
-import { channelStats, httpPublish, killTools, runTool, spawnTool, waitFor } from './helpers.js';
+import { eventually } from '../helpers/wait.js';
+import { channelNow, httpPublish, killTools, runTool, spawnTool } from './helpers.js';
 import { formatGetUrl, parseHeaders, queryEscape } from '../../src/apps/lib/http-publisher.js';
 import { httpMode } from '../../src/apps/lib/destination-picker.js';
 
@@ -54,12 +56,12 @@ after(async () => {
 
 const FAST_RETRY = ['--consumer-opt=default_requeue_delay,50ms', '--consumer-opt=max_backoff_duration,0'];
 
-async function drained(topic: string, n: number): Promise<Record<string, number>> {
-  let c: Record<string, number> | undefined;
-  await waitFor(async () => {
-    c = await channelStats(nsqd.httpPort, topic, 'nsq_to_http');
+async function drained(topic: string, n: number): Promise<ChannelStatsJson> {
+  let c: ChannelStatsJson | undefined;
+  await eventually(async () => {
+    c = await channelNow(nsqd.httpPort, topic, 'nsq_to_http');
     return c !== undefined && c.message_count >= n && c.depth === 0 && c.in_flight_count === 0 && c.deferred_count === 0;
-  }, `${topic} drained`);
+  }, 20000, `${topic} drained`);
   return c!;
 }
 
@@ -102,10 +104,11 @@ test('GET with the body query-escaped into %s', async () => {
   await httpPublish(nsqd.httpPort, 'th_get', ['hello world&more']);
   const tool = spawnTool('nsq_to_http', ['--topic=th_get', `--nsqd-tcp-address=127.0.0.1:${nsqd.tcpPort}`, `--get=${a.url}/get?msg=%s`]);
   await drained('th_get', 1);
-  assert.equal(a.seen.length, 1);
-  assert.equal(a.seen[0].method, 'GET');
-  assert.equal(a.seen[0].url, '/get?msg=hello+world%26more');
-  assert.equal(new URL(a.seen[0].url, a.url).searchParams.get('msg'), 'hello world&more');
+  const [req] = a.seen;
+  assert.ok(a.seen.length === 1 && req !== undefined);
+  assert.equal(req.method, 'GET');
+  assert.equal(req.url, '/get?msg=hello+world%26more');
+  assert.equal(new URL(req.url, a.url).searchParams.get('msg'), 'hello world&more');
   await tool.stop();
 });
 
@@ -143,7 +146,7 @@ test('status lines every --status-every requests', async () => {
   await httpPublish(nsqd.httpPort, 'th_status', ['s1', 's2', 's3', 's4']);
   const tool = spawnTool('nsq_to_http', ['--topic=th_status', `--nsqd-tcp-address=127.0.0.1:${nsqd.tcpPort}`, `--post=${a.url}/`, '--status-every=2']);
   await drained('th_status', 4);
-  await waitFor(() => (tool.stderr().match(/\[aggregate\]: finished 2 - 99th: [\d.]+ms - 95th: [\d.]+ms - avg: [\d.]+ms/g) ?? []).length === 2, 'two status lines');
+  await eventually(() => (tool.stderr().match(/\[aggregate\]: finished 2 - 99th: [\d.]+ms - 95th: [\d.]+ms - avg: [\d.]+ms/g) ?? []).length === 2, 20000, 'two status lines');
   await tool.stop();
 });
 
@@ -151,12 +154,12 @@ test('SIGTERM mid-delivery: nothing lost, nothing sent twice (delivered ones FIN
   const a = await endpoint(() => 200, 300);
   await httpPublish(nsqd.httpPort, 'th_term', ['t1', 't2', 't3', 't4', 't5']);
   const tool = spawnTool('nsq_to_http', ['--topic=th_term', `--nsqd-tcp-address=127.0.0.1:${nsqd.tcpPort}`, `--post=${a.url}/`, '--n=1']);
-  await waitFor(() => a.seen.length >= 1, 'the first delivery');
+  await eventually(() => a.seen.length >= 1, 20000, 'the first delivery');
   const r = await tool.stop();
   assert.equal(r.code, 0, r.stderr);
   const delivered = a.seen.length;
-  await waitFor(async () => (await channelStats(nsqd.httpPort, 'th_term', 'nsq_to_http'))?.in_flight_count === 0, 'nothing in flight');
-  const c = await channelStats(nsqd.httpPort, 'th_term', 'nsq_to_http');
+  await eventually(async () => (await channelNow(nsqd.httpPort, 'th_term', 'nsq_to_http'))?.in_flight_count === 0, 20000, 'nothing in flight');
+  const c = await channelNow(nsqd.httpPort, 'th_term', 'nsq_to_http');
   assert.equal(new Set(a.seen.map((s) => s.body)).size, delivered, 'no body delivered twice');
   assert.equal(c!.depth + c!.deferred_count, 5 - delivered, 'undelivered messages are back in the channel');
 });

@@ -1,9 +1,10 @@
 import { after, afterEach, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startNsqd, type Daemon } from '../helpers/daemons.js';
-import { request } from '../nsqd/http-helpers.js';
+import { request } from '../helpers/http.js';
 import { Consumer, type Message } from '../../src/client/index.js';
-import { channelStats, httpPublish, killTools, runTool, spawnTool, waitFor } from './helpers.js';
+import { eventually } from '../helpers/wait.js';
+import { channelNow, httpPublish, killTools, runTool, spawnTool } from './helpers.js';
 
 let src: Daemon;
 let dst1: Daemon;
@@ -26,7 +27,7 @@ async function receive(d: Daemon, topic: string, n: number): Promise<string[]> {
   });
   await c.connect();
   try {
-    await waitFor(() => got.length >= n, `${n} messages on ${topic}`);
+    await eventually(() => got.length >= n, 20000, `${n} messages on ${topic}`);
   } finally {
     await c.close();
   }
@@ -40,10 +41,10 @@ async function topicCount(d: Daemon, topic: string): Promise<number> {
 }
 
 async function sourceDrained(topic: string, n: number): Promise<void> {
-  await waitFor(async () => {
-    const c = await channelStats(src.httpPort, topic, 'nsq_to_nsq');
+  await eventually(async () => {
+    const c = await channelNow(src.httpPort, topic, 'nsq_to_nsq');
     return c !== undefined && c.message_count === n && c.depth === 0 && c.in_flight_count === 0;
-  }, `${topic} drained on the source`);
+  }, 20000, `${topic} drained on the source`);
 }
 
 test('copies a topic to another nsqd (optionally renamed) and FINishes the source messages', async () => {
@@ -99,13 +100,13 @@ test('a destination that refuses the publish gets the source message requeued, n
     '--topic=tn_fail', `--nsqd-tcp-address=127.0.0.1:${src.tcpPort}`, `--destination-nsqd-tcp-address=127.0.0.1:${dead.tcpPort}`,
     '--consumer-opt=default_requeue_delay,50ms', '--consumer-opt=max_backoff_duration,0',
   ]);
-  await waitFor(async () => ((await channelStats(src.httpPort, 'tn_fail', 'nsq_to_nsq'))?.requeue_count ?? 0) >= 2, 'requeues');
+  await eventually(async () => ((await channelNow(src.httpPort, 'tn_fail', 'nsq_to_nsq'))?.requeue_count ?? 0) >= 2, 20000, 'requeues');
   const r = await tool.stop();
   assert.equal(r.code, 0, r.stderr);
-  await waitFor(async () => {
-    const c = await channelStats(src.httpPort, 'tn_fail', 'nsq_to_nsq');
+  await eventually(async () => {
+    const c = await channelNow(src.httpPort, 'tn_fail', 'nsq_to_nsq');
     return c !== undefined && c.in_flight_count === 0 && c.depth + c.deferred_count === 2;
-  }, 'both messages back in the source channel');
+  }, 20000, 'both messages back in the source channel');
 });
 
 test('hostpool mode with status lines per destination and in aggregate', async () => {
@@ -122,7 +123,7 @@ test('hostpool mode with status lines per destination and in aggregate', async (
   assert.equal((await topicCount(dst1, 'tn_hp')) + (await topicCount(dst2, 'tn_hp')), 8);
   assert.equal(await topicCount(dst1, 'tn_hp'), 4);
   const line = (prefix: string) => new RegExp(`${prefix.replace(/[[\]]/g, '\\$&')} finished 4 - 99th: [\\d.]+ms - 95th: [\\d.]+ms - avg: [\\d.]+ms`, 'g');
-  await waitFor(() => (tool.stderr().match(line('[aggregate]:')) ?? []).length === 2, 'two aggregate status lines');
+  await eventually(() => (tool.stderr().match(line('[aggregate]:')) ?? []).length === 2, 20000, 'two aggregate status lines');
   assert.equal((tool.stderr().match(line(`[${d1}]:`)) ?? []).length, 1);
   assert.equal((tool.stderr().match(line(`[${d2}]:`)) ?? []).length, 1);
   await tool.stop();

@@ -9,6 +9,8 @@ test('round-robin: nsq_to_http pre-increments, nsq_to_nsq does not', () => {
   assert.deepEqual([a.next(), a.next(), a.next(), a.next()], ['b', 'c', 'a', 'b']);
   const b = new RoundRobin(['a', 'b'], false);
   assert.deepEqual([b.next(), b.next(), b.next()], ['a', 'b', 'a']);
+  assert.throws(() => new RoundRobin([], true), RangeError);
+  assert.throws(() => new HostPool([]), RangeError);
 });
 
 test('host pool skips failed hosts until their retry time, doubling the delay', () => {
@@ -40,7 +42,8 @@ test('timer metrics: percentile index and status line', () => {
   assert.equal(percentile(95, []), 0);
   const lines: string[] = [];
   const m = new TimerMetrics(4, '[aggregate]:', (l) => lines.push(l));
-  assert.match(lines[0], /^Warning: use more than 100 status values/);
+  assert.equal(lines.length, 1);
+  assert.match(lines[0]!, /^Warning: use more than 100 status values/);
   for (const ms of [1, 2, 3, 4]) m.statusDuration(ms);
   assert.equal(lines[1], '[aggregate]: finished 4 - 99th: 4.00ms - 95th: 4.00ms - avg: 2.50ms');
   const off = new TimerMetrics(0, 'x', (l) => lines.push(l));

@@ -5,32 +5,11 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { startNsqd, startNsqlookupd, type Daemon } from '../helpers/daemons.js';
-import { channelStats, eventually, nsqdStats } from '../helpers/raw-client.js';
+import { channelStats, nsqdStats } from '../helpers/raw-client.js';
+import { eventually } from '../helpers/wait.js';
 import { runTool, spawnTool } from './helpers.js';
 import { Producer } from '../../src/client/index.js';
-
-const appsDir = fileURLToPath(new URL('../../src/apps/', import.meta.url));
-
-/** Runs an app with `input` on stdin; resolves with its exit code and output. */
-function runWithInput(app: string, args: string[], input: string | Buffer, timeoutMs = 20000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const proc = spawn(process.execPath, [path.join(appsDir, `${app}.js`), ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    proc.stdout.on('data', (d) => (stdout += d));
-    proc.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
-    proc.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    proc.stdin.end(input);
-  });
-}
 
 function topicCount(s: Awaited<ReturnType<typeof nsqdStats>>, topic: string): number {
   return s.topics?.find((t) => t.topic_name === topic)?.message_count ?? 0;
@@ -54,13 +33,13 @@ describe('to_nsq and nsq_tail', () => {
   it('to_nsq publishes every non-empty line to every nsqd', async () => {
     const lines = Array.from({ length: 1000 }, (_, i) => `line-${i}`);
     const input = lines.join('\n') + '\n\n\nlast-without-newline';
-    const r = await runWithInput('to_nsq', ['--topic=tonsq', `--nsqd-tcp-address=127.0.0.1:${n1.tcpPort}`, `--nsqd-tcp-address=127.0.0.1:${n2.tcpPort}`], input);
+    const r = await runTool('to_nsq', ['--topic=tonsq', `--nsqd-tcp-address=127.0.0.1:${n1.tcpPort}`, `--nsqd-tcp-address=127.0.0.1:${n2.tcpPort}`], { stdin: input });
     assert.equal(r.code, 0, r.stderr);
     for (const n of [n1, n2]) assert.equal(topicCount(await nsqdStats(n.httpPort, 'tonsq'), 'tonsq'), 1001);
   });
 
   it('to_nsq splits on a custom delimiter and honours --rate', async () => {
-    const r = await runWithInput('to_nsq', ['--topic=tonsq_delim', '--delimiter=,', '--rate=50', `--nsqd-tcp-address=127.0.0.1:${n1.tcpPort}`], 'a,b,,c,');
+    const r = await runTool('to_nsq', ['--topic=tonsq_delim', '--delimiter=,', '--rate=50', `--nsqd-tcp-address=127.0.0.1:${n1.tcpPort}`], { stdin: 'a,b,,c,' });
     assert.equal(r.code, 0, r.stderr);
     const got: string[] = [];
     const tail = await runTool('nsq_tail', ['--topic=tonsq_delim', '-n', '3', `--nsqd-tcp-address=127.0.0.1:${n1.tcpPort}`]);
@@ -69,25 +48,22 @@ describe('to_nsq and nsq_tail', () => {
   });
 
   it('to_nsq stops cleanly on SIGTERM with stdin still open, after publishing what it read', async () => {
-    const proc = spawn(process.execPath, [path.join(appsDir, 'to_nsq.js'), '--topic=tonsq_sig', `--nsqd-tcp-address=127.0.0.1:${n1.tcpPort}`], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stderr = '';
-    proc.stderr.on('data', (d) => (stderr += d));
-    const exited = new Promise<number | null>((resolve) => proc.once('close', resolve));
-    proc.stdin.write('one\ntwo\n');
+    const tool = spawnTool('to_nsq', ['--topic=tonsq_sig', `--nsqd-tcp-address=127.0.0.1:${n1.tcpPort}`], { stdin: true });
+    tool.proc.stdin!.write('one\ntwo\n');
     await eventually(async () => topicCount(await nsqdStats(n1.httpPort, 'tonsq_sig'), 'tonsq_sig') === 2, 10000, 'two lines published');
-    proc.kill('SIGTERM');
-    assert.equal(await exited, 0, stderr);
+    const r = await tool.stop('SIGTERM');
+    assert.equal(r.code, 0, r.stderr);
   });
 
   it('to_nsq rejects bad flags like the original', async () => {
-    const noTopic = await runWithInput('to_nsq', [`--nsqd-tcp-address=127.0.0.1:${n1.tcpPort}`], '');
+    const noTopic = await runTool('to_nsq', [`--nsqd-tcp-address=127.0.0.1:${n1.tcpPort}`], { stdin: '' });
     assert.equal(noTopic.code, 1);
     assert.match(noTopic.stderr, /^\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d --topic required\n$/);
-    const delim = await runWithInput('to_nsq', ['--topic=t', '--delimiter=ab', `--nsqd-tcp-address=127.0.0.1:${n1.tcpPort}`], '');
+    const delim = await runTool('to_nsq', ['--topic=t', '--delimiter=ab', `--nsqd-tcp-address=127.0.0.1:${n1.tcpPort}`], { stdin: '' });
     assert.match(delim.stderr, /--delimiter must be a single byte/);
-    const noAddr = await runWithInput('to_nsq', ['--topic=t'], '');
+    const noAddr = await runTool('to_nsq', ['--topic=t'], { stdin: '' });
     assert.match(noAddr.stderr, /--nsqd-tcp-address required/);
-    const badOpt = await runWithInput('to_nsq', ['--topic=t', '--producer-opt=bogus,1', `--nsqd-tcp-address=127.0.0.1:${n1.tcpPort}`], '');
+    const badOpt = await runTool('to_nsq', ['--topic=t', '--producer-opt=bogus,1', `--nsqd-tcp-address=127.0.0.1:${n1.tcpPort}`], { stdin: '' });
     assert.equal(badOpt.code, 1);
     assert.match(badOpt.stderr, /invalid option bogus/);
   });

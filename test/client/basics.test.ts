@@ -5,7 +5,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startNsqd, type Daemon } from '../helpers/daemons.js';
-import { channelStats, eventually, nsqdStats } from '../helpers/raw-client.js';
+import { channelStats, nsqdStats } from '../helpers/raw-client.js';
+import { eventually, sleep } from '../helpers/wait.js';
 import { Consumer, NsqError, Producer, type Message } from '../../src/client/index.js';
 import { quietLogger } from './helpers.js';
 
@@ -93,7 +94,10 @@ describe('client basics against one nsqd', () => {
     }
     assert.deepEqual(got.sort(), ['a', 'b', 'c']);
     // A listener answering by itself.
-    const done = new Promise<Message>((resolve) => c.on('message', (m: Message) => (m.finish(), resolve(m))));
+    const done = new Promise<Message>((resolve) => c.on('message', (m: Message) => {
+      m.finish();
+      resolve(m);
+    }));
     await producer.publish(topic, 'd');
     const m = await done;
     assert.equal(m.body.toString(), 'd');
@@ -139,7 +143,7 @@ describe('client basics against one nsqd', () => {
     const closing = c.close();
     let closed = false;
     void closing.then(() => (closed = true));
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
     assert.equal(closed, false);
     release();
     await closing;
@@ -150,6 +154,21 @@ describe('client basics against one nsqd', () => {
     await eventually(async () => channelStats(await nsqdStats(nsqd.httpPort, topic), topic, 'ch')?.client_count === 0, 5000, 'client gone');
   });
 
+  it('close() gives up RDY before requeueing queued messages, so none comes back to it', async () => {
+    const topic = uniq('closeq');
+    await producer.mpublish(topic, ['a', 'b', 'c', 'd', 'e']);
+    // No handler: delivered messages wait in the consumer's queue until close() hands them back.
+    const c = new Consumer(topic, 'ch', { nsqdTcpAddresses: [addr()], maxInFlight: 10, logger: quietLogger() });
+    await c.connect();
+    await eventually(() => c.stats().messagesReceived === 5, 5000, 'all five delivered');
+    await c.close();
+    assert.equal(c.stats().messagesReceived, 5, 'no requeued message was delivered to the closing consumer');
+    const ch = channelStats(await nsqdStats(nsqd.httpPort, topic), topic, 'ch')!;
+    assert.equal(ch.requeue_count, 5);
+    assert.equal(ch.in_flight_count, 0);
+    assert.equal(ch.depth, 5);
+  });
+
   it('answers heartbeats so an idle connection outlives its read timeout; ping() connects', async () => {
     const topic = uniq('idle');
     const p = new Producer(addr(), { heartbeatInterval: 1000, readTimeout: 3000, logger: quietLogger() });
@@ -158,7 +177,7 @@ describe('client basics against one nsqd', () => {
     let closes = 0;
     c.on('nsqdClosed', () => closes++);
     await c.connect();
-    await new Promise((r) => setTimeout(r, 5000));
+    await sleep(5000);
     assert.equal(closes, 0);
     assert.equal(p.state, 'connected');
     await p.publish(topic, 'still here');
@@ -175,7 +194,7 @@ describe('client basics against one nsqd', () => {
     const attempts: number[] = [];
     c.handle(async (m) => {
       attempts.push(m.attempts);
-      await new Promise((r) => setTimeout(r, 2500));
+      await sleep(2500);
     });
     await c.connect();
     await eventually(async () => c.stats().messagesFinished === 1, 10000, 'finished');
@@ -194,7 +213,7 @@ describe('client basics against one nsqd', () => {
     c.handle(async () => {
       running++;
       peak = Math.max(peak, running);
-      await new Promise((r) => setTimeout(r, 5));
+      await sleep(5);
       running--;
     });
     await c.connect();

@@ -53,7 +53,7 @@ describe('command encoding', () => {
         if (it.type === 'line' && it.hasBody) p.acceptBody();
         else if (it.type === 'line') items.push({ name: it.name, params: it.params });
         else if (it.type === 'body') items.push({ name: it.name, params: it.params, body: it.body.toString() });
-        else items.push({ name: it.name, params: it.params, messages: it.messages.map(String) });
+        else items.push({ name: it.name, params: it.params, messages: it.messages.toArray().map(String) });
       }
     }
     assert.deepEqual(items, [

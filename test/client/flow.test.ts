@@ -7,7 +7,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startNsqd, type Daemon } from '../helpers/daemons.js';
-import { channelStats, eventually, nsqdStats } from '../helpers/raw-client.js';
+import { channelStats, nsqdStats } from '../helpers/raw-client.js';
+import { eventually, sleep } from '../helpers/wait.js';
 import { Consumer, Producer, type Message } from '../../src/client/index.js';
 import { quietLogger } from './helpers.js';
 
@@ -30,7 +31,7 @@ function watchReadyCount(nodes: Daemon[], topic: string, channel: string): { sto
     while (running) {
       max = Math.max(max, await readyCountSum(nodes, topic, channel));
       polls++;
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(50);
     }
   })();
   return {

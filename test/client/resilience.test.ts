@@ -8,8 +8,9 @@ import assert from 'node:assert/strict';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { restartNsqd, startNsqd, startNsqlookupd, type Daemon } from '../helpers/daemons.js';
-import { eventually } from '../helpers/raw-client.js';
-import { Consumer, NsqError, Producer, type Message } from '../../src/client/index.js';
+import { channelStats, nsqdStats } from '../helpers/raw-client.js';
+import { eventually } from '../helpers/wait.js';
+import { Consumer, type NsqError, Producer, type Message } from '../../src/client/index.js';
 import { quietLogger } from './helpers.js';
 
 describe('reconnecting after an nsqd restart', { timeout: 90000 }, () => {
@@ -22,10 +23,12 @@ describe('reconnecting after an nsqd restart', { timeout: 90000 }, () => {
     await nsqd.stop();
   });
 
-  it('consumer and producer come back; the message in flight during the restart is redelivered', async () => {
+  it('consumer and producer come back; the message in flight during the restart is redelivered', async (t) => {
     const addr = `127.0.0.1:${nsqd.tcpPort}`;
     const producer = new Producer(addr, { reconnectDelay: 50, logger: quietLogger() });
     const consumer = new Consumer('restart', 'ch', { nsqdTcpAddresses: [addr], maxInFlight: 5, reconnectDelay: 100, logger: quietLogger() });
+    // Also on failure: open sockets would keep the test process alive.
+    t.after(() => Promise.all([consumer.close(), producer.close()]));
     const events: string[] = [];
     consumer.on('nsqdConnected', () => events.push('connected'));
     consumer.on('nsqdClosed', () => events.push('closed'));
@@ -42,6 +45,12 @@ describe('reconnecting after an nsqd restart', { timeout: 90000 }, () => {
     await producer.publish('restart', 'before');
     await producer.publish('restart', 'hold');
     await eventually(async () => got.length === 1 && held !== null, 10000, 'first delivery');
+    // FIN is fire-and-forget: nsqd must have read the FIN of "before" before it shuts down, or
+    // it keeps that message as in flight and hands it out again after the restart.
+    await eventually(async () => {
+      const ch = channelStats(await nsqdStats(nsqd.httpPort, 'restart'), 'restart', 'ch');
+      return ch?.in_flight_count === 1 && ch.depth === 0;
+    }, 10000, '"before" finished, only "hold" in flight');
 
     nsqd = await restartNsqd(nsqd);
     await eventually(async () => events.join(',') === 'connected,closed,connected', 20000, `reconnect (events ${events})`);
@@ -53,13 +62,12 @@ describe('reconnecting after an nsqd restart', { timeout: 90000 }, () => {
       got.map((g) => `${g.body}/${g.attempts}`).sort(),
       ['after/1', 'before/1', 'hold/2'],
     );
-    await consumer.close();
-    await producer.close();
   });
 
-  it('producer rejects while nsqd is down and publishes again once it is back', async () => {
+  it('producer rejects while nsqd is down and publishes again once it is back', async (t) => {
     const addr = `127.0.0.1:${nsqd.tcpPort}`;
     const producer = new Producer(addr, { reconnectDelay: 50, maxReconnectDelay: 200, logger: quietLogger() });
+    t.after(() => producer.close());
     await producer.publish('down', 'one');
     await nsqd.stop();
     await assert.rejects(producer.publish('down', 'two'), (e: NsqError) => e.code === 'E_NOT_CONNECTED');
@@ -92,9 +100,10 @@ describe('discovery through nsqlookupd', { timeout: 90000 }, () => {
     return ((await res.json()) as { producers: unknown[] }).producers.length;
   }
 
-  it('connects to the nsqd nodes lookupd lists, including one that starts producing later', async () => {
+  it('connects to the nsqd nodes lookupd lists, including one that starts producing later', async (t) => {
     const p1 = new Producer(`127.0.0.1:${n1.tcpPort}`, { logger: quietLogger() });
     const p2 = new Producer(`127.0.0.1:${n2.tcpPort}`, { logger: quietLogger() });
+    t.after(() => Promise.all([p1.close(), p2.close()]));
     await p1.publish('disc', 'from n1');
     await eventually(async () => (await lookupCount('disc')) === 1, 10000, 'n1 registered');
     const consumer = new Consumer('disc', 'ch', {
@@ -103,6 +112,7 @@ describe('discovery through nsqlookupd', { timeout: 90000 }, () => {
       maxInFlight: 10,
       logger: quietLogger(),
     });
+    t.after(() => consumer.close());
     const got = new Set<string>();
     consumer.handle((m) => void got.add(`${m.nsqdAddress} ${m.body}`));
     await consumer.connect();
@@ -117,8 +127,6 @@ describe('discovery through nsqlookupd', { timeout: 90000 }, () => {
     await eventually(async () => consumer.stats().connections === 2 && consumer.connectedAddresses.includes(`127.0.0.1:${n2.tcpPort}`), 20000, 'rediscovered');
     await p2.publish('disc', 'n2 again');
     await eventually(async () => got.size === 3, 15000, 'message after rediscovery');
-    await consumer.close();
-    await Promise.all([p1.close(), p2.close()]);
   });
 
   it('reads the pre-1.0 lookupd envelope and a lookupd URL with a path', async () => {

@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { startNsqd, type Daemon } from '../helpers/daemons.js';
 import { testCerts, tlsFlags } from '../helpers/certs.js';
 import { channelStats, nsqdStats } from '../helpers/raw-client.js';
-import { Consumer, NsqError, Producer, type ConnectionOptions, type Message } from '../../src/client/index.js';
+import { Consumer, type NsqError, Producer, type ConnectionOptions, type Message } from '../../src/client/index.js';
 import { quietLogger } from './helpers.js';
 
 const certs = testCerts();

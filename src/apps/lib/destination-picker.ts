@@ -46,6 +46,18 @@ export class DestinationPicker {
     }
   }
 
+  /** The one destination for the next message; only for the single-destination modes (nsq_to_nsq). */
+  pickOne(): string {
+    switch (this.mode) {
+      case 'round-robin':
+        return this.#rr.next();
+      case 'hostpool':
+        return this.#pool.get();
+      case 'all':
+        throw new RangeError('mode "all" picks every destination, not one');
+    }
+  }
+
   /** Reports a delivery outcome (only the host pool cares). */
   mark(addr: string, ok: boolean): void {
     if (this.mode === 'hostpool') this.#pool.mark(addr, ok);

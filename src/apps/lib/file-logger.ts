@@ -152,7 +152,7 @@ export class FileLogger {
       }
       this.stats.syncs++;
       // The original finishes from the last written back to the first.
-      for (let i = this.#pending.length - 1; i >= 0; i--) this.#pending[i].finish();
+      for (let i = this.#pending.length - 1; i >= 0; i--) this.#pending[i]!.finish();
       this.#pending.length = 0;
     }
     if (closeFile) this.#close();

@@ -31,7 +31,8 @@ export function needsRevision(o: FilenameOptions): boolean {
  * when no revisions are needed, and appends `.gz` for gzip output.
  */
 export function computeFilenameFormat(o: FilenameOptions, topic: string, hostname: string, pid: number): string {
-  const shortHost = hostname.split('.')[0];
+  const dot = hostname.indexOf('.');
+  const shortHost = dot < 0 ? hostname : hostname.slice(0, dot);
   let identifier = shortHost;
   if (o.hostIdentifier !== '') {
     identifier = o.hostIdentifier.replaceAll('<SHORT_HOST>', shortHost).replaceAll('<HOSTNAME>', hostname);

@@ -8,18 +8,24 @@
 const INITIAL_RETRY_MS = 30_000;
 const MAX_RETRY_MS = 900_000;
 
+/** Both choosers index their list modulo its length, so it must not be empty. */
+function requireHosts(hosts: readonly string[]): void {
+  if (hosts.length === 0) throw new RangeError('no destination hosts');
+}
+
 /** Round-robin with the counter the caller's original uses (nsq_to_http pre-increments). */
 export class RoundRobin {
   readonly #hosts: readonly string[];
   #counter: number;
 
   constructor(hosts: readonly string[], preIncrement: boolean) {
+    requireHosts(hosts);
     this.#hosts = hosts;
     this.#counter = preIncrement ? 1 : 0;
   }
 
   next(): string {
-    const h = this.#hosts[this.#counter % this.#hosts.length];
+    const h = this.#hosts[this.#counter % this.#hosts.length]!;
     this.#counter++;
     return h;
   }
@@ -39,6 +45,7 @@ export class HostPool {
   readonly #now: () => number;
 
   constructor(hosts: readonly string[], now: () => number = Date.now) {
+    requireHosts(hosts);
     this.#entries = hosts.map((host) => ({ host, dead: false, retryAt: 0, retryDelay: 0 }));
     this.#now = now;
   }
@@ -48,7 +55,7 @@ export class HostPool {
     const n = this.#entries.length;
     const now = this.#now();
     for (let i = 0; i < n; i++) {
-      const e = this.#entries[(this.#next + i) % n];
+      const e = this.#entries[(this.#next + i) % n]!;
       if (!e.dead || now >= e.retryAt) {
         this.#next = (this.#next + i + 1) % n;
         return e.host;
@@ -56,7 +63,7 @@ export class HostPool {
     }
     // Every host is down: revive them all rather than stall (go-hostpool doResetHosts).
     for (const e of this.#entries) e.dead = false;
-    const e = this.#entries[this.#next];
+    const e = this.#entries[this.#next]!;
     this.#next = (this.#next + 1) % n;
     return e.host;
   }

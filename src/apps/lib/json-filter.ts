@@ -52,7 +52,7 @@ export function applyJsonFilter(o: JsonFilterOptions, body: Buffer): FilterVerdi
     return { kind: 'drop', why: `Unable to decode json: ${body.toString('utf8')}` };
   }
   if (o.requireJsonField !== '') {
-    const has = isObject(json) && Object.prototype.hasOwnProperty.call(json, o.requireJsonField);
+    const has = isObject(json) && Object.hasOwn(json, o.requireJsonField);
     if (!has) {
       if (o.requireJsonValue !== '') return { kind: 'backoff', why: 'missing field to check required value' };
       return { kind: 'drop' };
@@ -71,6 +71,6 @@ export function applyJsonFilter(o: JsonFilterOptions, body: Buffer): FilterVerdi
   if (o.whitelistJsonFields.length === 0) return { kind: 'pass', body };
   if (!isObject(json)) return { kind: 'backoff', why: 'filterMessage() failed: json is not an object' };
   const kept: Record<string, unknown> = {};
-  for (const k of o.whitelistJsonFields) if (Object.prototype.hasOwnProperty.call(json, k)) kept[k] = json[k];
+  for (const k of o.whitelistJsonFields) if (Object.hasOwn(json, k)) kept[k] = json[k];
   return { kind: 'pass', body: Buffer.from(goJson(sortKeys(kept))) };
 }

@@ -28,15 +28,15 @@ function zoneOffset(t: Date): string {
 function convert(c: string, t: Date): string | undefined {
   switch (c) {
     case 'B':
-      return MONTHS[t.getMonth()];
+      return MONTHS[t.getMonth()]!;
     case 'b':
-      return MONTHS[t.getMonth()].slice(0, 3);
+      return MONTHS[t.getMonth()]!.slice(0, 3);
     case 'm':
       return pad2(t.getMonth() + 1);
     case 'A':
-      return DAYS[t.getDay()];
+      return DAYS[t.getDay()]!;
     case 'a':
-      return DAYS[t.getDay()].slice(0, 3);
+      return DAYS[t.getDay()]!.slice(0, 3);
     case 'd':
       return pad2(t.getDate());
     case 'H':
@@ -70,12 +70,12 @@ function convert(c: string, t: Date): string | undefined {
 export function strftime(format: string, t: Date): string {
   let out = '';
   for (let i = 0; i < format.length; i++) {
-    const ch = format[i];
+    const ch = format.charAt(i);
     if (ch !== '%' || i === format.length - 1) {
       out += ch;
       continue;
     }
-    const c = format[++i];
+    const c = format.charAt(++i);
     const v = convert(c, t);
     out += v === undefined ? '%' + c : v;
   }

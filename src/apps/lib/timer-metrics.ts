@@ -5,11 +5,12 @@
  */
 
 /** Go's timer_metrics percentile: index ceil(p/100·n + 0.5), capped at n−1, over sorted samples. */
-export function percentile(perc: number, sorted: Float64Array | readonly number[], length = sorted.length): number {
-  if (length === 0) return 0;
-  let idx = Math.ceil((perc / 100) * length + 0.5);
-  if (idx >= length) idx = length - 1;
-  return sorted[idx];
+export function percentile(perc: number, sorted: Float64Array | readonly number[]): number {
+  const n = sorted.length;
+  if (n === 0) return 0;
+  const idx = Math.min(Math.ceil((perc / 100) * n + 0.5), n - 1);
+  // idx is in [0, n) for the 0–100 percentiles asked for.
+  return sorted[idx]!;
 }
 
 /** Collects request durations and reports them every `statusEvery` samples through `log`. */
@@ -41,9 +42,9 @@ export class TimerMetrics {
     if (this.#statusEvery === 0) return;
     this.#samples[this.#n++] = ms;
     if (this.#n < this.#statusEvery) return;
-    let total = 0;
-    for (let i = 0; i < this.#n; i++) total += this.#samples[i];
     const sorted = this.#samples.subarray(0, this.#n).sort();
+    let total = 0;
+    for (const ms of sorted) total += ms;
     this.#log(
       `${this.#prefix} finished ${this.#n} - 99th: ${percentile(99, sorted).toFixed(2)}ms - ` +
         `95th: ${percentile(95, sorted).toFixed(2)}ms - avg: ${(total / this.#n).toFixed(2)}ms`,

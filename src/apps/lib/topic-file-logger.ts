@@ -12,7 +12,6 @@ export class TopicFileLogger {
   readonly topic: string;
   readonly #consumer: Consumer;
   readonly #file: FileLogger;
-  readonly #log: Logger;
   readonly #ticker: NodeJS.Timeout;
   readonly #fatal: (msg: string) => never;
   #stopping = false;
@@ -20,7 +19,6 @@ export class TopicFileLogger {
 
   constructor(topic: string, channel: string, fo: FileLoggerOptions, template: string, syncIntervalMs: number, co: ConsumerOptions, log: Logger, fatal: (msg: string) => never) {
     this.topic = topic;
-    this.#log = log;
     this.#fatal = fatal;
     this.#file = new FileLogger(fo, topic, template, log);
     this.#consumer = new Consumer(topic, channel, co);
