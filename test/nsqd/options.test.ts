@@ -286,5 +286,5 @@ test('/config/:opt rendering', () => {
   }
   const keys = nsqdConfigKeys();
   assert.ok(keys.includes('id') && keys.includes('nsqlookupd_tcp_addresses') && keys.includes('e2e_processing_latency_percentiles'));
-  assert.equal(keys.length, 59); // the original's 53, max_defer_timeout and the 5 queue extensions
+  assert.equal(keys.length, 60); // the original's 53, max_defer_timeout, the 5 queue extensions and disk_checksums
 });
