@@ -7,6 +7,7 @@ import { isEphemeral } from '../protocol/names.js';
 import { writeMessagesToBackend } from './backend-writes.js';
 import type { Consumer, NsqdContext } from './context.js';
 import { MessageHeap } from './message-heap.js';
+import { InFlightQueue } from './in-flight-queue.js';
 import { MessageIdMap } from './message-id-map.js';
 import { EXPERIMENT_TOPOLOGY_AWARE_CONSUMPTION } from './options.js';
 import { isExpired, NO_LIMITS, type QueueLimits, trimOldest } from './queue-config.js';
@@ -48,7 +49,7 @@ export class Channel {
   readonly #mem: Deque<Message>;
   #backend: BackendQueue;
   readonly #inFlight = new MessageIdMap();
-  readonly #inFlightHeap = new MessageHeap();
+  readonly #inFlightQueue = new InFlightQueue();
   readonly #deferred = new MessageIdMap();
   readonly #deferredHeap = new MessageHeap();
   #consumers: Consumer[] = [];
@@ -210,7 +211,7 @@ export class Channel {
     // Only queued messages are delivered, and none of them is in flight (FIN, REQ and timeouts
     // take a message out first), so no lookup is needed.
     this.#inFlight.add(m);
-    this.#inFlightHeap.push(m);
+    this.#inFlightQueue.push(m, c.msgTimeoutMs);
     c.deliver(m);
   }
 
@@ -342,7 +343,7 @@ export class Channel {
 
   #removeInFlight(m: Message): void {
     this.#inFlight.delete(m);
-    this.#inFlightHeap.remove(m);
+    this.#inFlightQueue.remove(m);
   }
 
   finishMessage(clientId: number, id: MessageIdRef): InFlightResult {
@@ -382,7 +383,7 @@ export class Channel {
     const now = this.#ctx.now();
     const max = m.deliveryTs + this.#ctx.options.maxMsgTimeout;
     m.priority = Math.min(now + msgTimeoutMs, max);
-    this.#inFlightHeap.update(m);
+    this.#inFlightQueue.update(m);
     return 'ok';
   }
 
@@ -390,7 +391,7 @@ export class Channel {
   processQueues(now: number): boolean {
     if (this.#exiting) return false;
     let dirty = false;
-    for (let m = this.#inFlightHeap.popDue(now); m !== undefined; m = this.#inFlightHeap.popDue(now)) {
+    for (let m = this.#inFlightQueue.popDue(now); m !== undefined; m = this.#inFlightQueue.popDue(now)) {
       dirty = true;
       this.#inFlight.delete(m);
       this.timeoutCount++;
@@ -427,7 +428,7 @@ export class Channel {
   /** Drop everything: in-flight, deferred, memory and disk (upstream nsqd/channel.go Empty). */
   empty(): void {
     this.#inFlight.clear();
-    this.#inFlightHeap.drain();
+    this.#inFlightQueue.drain();
     this.#deferred.clear();
     this.#deferredHeap.drain();
     this.#mem.clear();
@@ -460,7 +461,7 @@ export class Channel {
       );
     }
     if (!this.ephemeral) {
-      const pending = [...this.#mem.drain(), ...this.#inFlightHeap.drain().sort((a, b) => a.deliveryTs - b.deliveryTs), ...this.#deferredHeap.drain()];
+      const pending = [...this.#mem.drain(), ...this.#inFlightQueue.drain(), ...this.#deferredHeap.drain()];
       writeMessagesToBackend(this.#backend, pending, this.#ctx.logger, `CHANNEL(${this.name})`);
     }
     this.#inFlight.clear();

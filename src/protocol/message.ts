@@ -34,6 +34,10 @@ export class Message implements MessageIdRef {
   priority = 0;
   /** Position in the in-flight or deferred heap, -1 when in neither. */
   heapIndex = -1;
+  /** Neighbours in, and sentinel of, an in-flight list (nsqd/in-flight-queue.ts); null when in none. */
+  qPrev: Message | null = null;
+  qNext: Message | null = null;
+  qHead: Message | null = null;
   /** The next message under the same key in a MessageIdMap (nsqd/message-id-map.ts). */
   idNext: Message | null = null;
   /** Deferral requested at publish (DPUB / ?defer=), ms; 0 = none. */
