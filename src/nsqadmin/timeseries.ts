@@ -10,7 +10,10 @@
 
 /** The counters a chart point carries, summed over nodes. */
 export interface Counters {
+  /** The series' own queue: a topic's or a channel's depth (memory + disk). */
   depth: number;
+  /** For a topic (and the all-topics series), the sum of its channels' depths: the backlog consumers still face; 0 for a channel. */
+  channel_depth: number;
   in_flight: number;
   deferred: number;
   requeued: number;
@@ -39,7 +42,7 @@ export function seriesKey(topic?: string, channel?: string): string {
   return channel ? `${topic}/${channel}` : topic;
 }
 
-const FIELDS = ['depth', 'in_flight', 'deferred', 'requeued', 'timed_out', 'message_count'] as const;
+const FIELDS = ['depth', 'channel_depth', 'in_flight', 'deferred', 'requeued', 'timed_out', 'message_count'] as const;
 const COLS = FIELDS.length + 2; // + t + rate
 
 /** A ring of points stored column-wise in one Float64Array (no per-sample objects kept). */
@@ -58,13 +61,8 @@ class Ring {
     const o = this.#head * COLS;
     const d = this.#data;
     d[o] = t;
-    d[o + 1] = c.depth;
-    d[o + 2] = c.in_flight;
-    d[o + 3] = c.deferred;
-    d[o + 4] = c.requeued;
-    d[o + 5] = c.timed_out;
-    d[o + 6] = c.message_count;
-    d[o + 7] = rate;
+    for (let i = 0; i < FIELDS.length; i++) d[o + 1 + i] = c[FIELDS[i]!];
+    d[o + COLS - 1] = rate;
     this.#head = (this.#head + 1) % this.#cap;
     if (this.#size < this.#cap) this.#size++;
   }
@@ -80,23 +78,16 @@ class Ring {
     for (let i = 0; i < this.#size; i++) {
       const o = ((this.#head - this.#size + i + this.#cap) % this.#cap) * COLS;
       // `o` is a slot start below cap * COLS, so every column index is in range.
-      out.push({
-        t: d[o]!,
-        depth: d[o + 1]!,
-        in_flight: d[o + 2]!,
-        deferred: d[o + 3]!,
-        requeued: d[o + 4]!,
-        timed_out: d[o + 5]!,
-        message_count: d[o + 6]!,
-        rate: d[o + 7]!,
-      });
+      const p = { t: d[o]!, ...zero(), rate: d[o + COLS - 1]! };
+      for (let i = 0; i < FIELDS.length; i++) p[FIELDS[i]!] = d[o + 1 + i]!;
+      out.push(p);
     }
     return out;
   }
 }
 
 function zero(): Counters {
-  return { depth: 0, in_flight: 0, deferred: 0, requeued: 0, timed_out: 0, message_count: 0 };
+  return { depth: 0, channel_depth: 0, in_flight: 0, deferred: 0, requeued: 0, timed_out: 0, message_count: 0 };
 }
 
 /** Every chart series; ingest() once per sample, points() per request. */
@@ -171,8 +162,8 @@ export interface SampledTopic {
 const num = (v: number | undefined): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
 
 /**
- * One node's samples: a topic row (topic depth and message count, its channels' in-flight,
- * deferred, requeued and timed-out) and one row per channel. The all-topics series sums topic rows.
+ * One node's samples: a topic row (topic depth and message count, its channels' summed depth,
+ * in-flight, deferred, requeued and timed-out) and one row per channel. The all-topics series sums topic rows.
  */
 export function nodeSamples(node: string, topics: readonly SampledTopic[]): NodeSample[] {
   const out: NodeSample[] = [];
@@ -184,6 +175,7 @@ export function nodeSamples(node: string, topics: readonly SampledTopic[]): Node
         node,
         key: seriesKey(t.topic_name, c.channel_name),
         depth: num(c.depth),
+        channel_depth: 0,
         in_flight: num(c.in_flight_count),
         deferred: num(c.deferred_count),
         requeued: num(c.requeue_count),
@@ -191,6 +183,7 @@ export function nodeSamples(node: string, topics: readonly SampledTopic[]): Node
         message_count: num(c.message_count),
       };
       out.push(ch);
+      row.channel_depth += ch.depth;
       row.in_flight += ch.in_flight;
       row.deferred += ch.deferred;
       row.requeued += ch.requeued;

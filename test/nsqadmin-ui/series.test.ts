@@ -17,6 +17,11 @@ test('malformed samples are dropped or zeroed, never drawn as NaN', () => {
   assert.deepEqual(cols, { t: [6], rate: [0], depth: [0] });
 });
 
+test('topic and cluster depth include the channels\' backlog', () => {
+  const cols = toChartColumns([{ ...point(2000, 1, 3), channel_depth: 40 }, point(4000, 1, 5)]);
+  assert.deepEqual(cols.depth, [43, 5]);
+});
+
 test('latest point is the newest sample, undefined before the first', () => {
   assert.equal(latestPoint([]), undefined);
   assert.equal(latestPoint([point(1, 1, 1), point(2, 2, 2)])?.t, 2);

@@ -176,12 +176,15 @@ describe('live charts', () => {
       const topic = (await ts('?topic=live')).points;
       assert.ok(topic.length >= 2);
       const last = topic[topic.length - 1];
-      assert.deepEqual(Object.keys(last), ['t', 'depth', 'in_flight', 'deferred', 'requeued', 'timed_out', 'message_count', 'rate']);
+      assert.deepEqual(Object.keys(last), ['t', 'depth', 'channel_depth', 'in_flight', 'deferred', 'requeued', 'timed_out', 'message_count', 'rate']);
       assert.ok(last.message_count > 0 && last.message_count <= sent);
       assert.ok(topic.every((p: { t: number }, i: number) => i === 0 || p.t > topic[i - 1].t));
       const channel = (await ts('?topic=live&channel=lc')).points;
       assert.ok(channel.length >= 1);
       assert.ok(channel[channel.length - 1].depth > 0, 'unconsumed messages queue in the channel');
+      // The topic hands every message to its channel, so its backlog shows in channel_depth.
+      const lastTopic = (await ts('?topic=live')).points.at(-1);
+      assert.ok(lastTopic.channel_depth > 0, 'the topic series carries its channels\' backlog');
       const all = (await ts('')).points;
       assert.ok(all[all.length - 1].message_count >= last.message_count);
       assert.deepEqual((await ts('?topic=nothing_here')).points, []);

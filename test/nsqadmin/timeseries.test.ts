@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { nodeSamples, seriesKey, TimeSeries, type NodeSample } from '../../src/nsqadmin/timeseries.js';
 
 function sample(node: string, key: string, message_count: number, depth = 0): NodeSample {
-  return { node, key, depth, in_flight: 0, deferred: 0, requeued: 0, timed_out: 0, message_count };
+  return { node, key, depth, channel_depth: 0, in_flight: 0, deferred: 0, requeued: 0, timed_out: 0, message_count };
 }
 
 describe('TimeSeries', () => {
@@ -21,7 +21,7 @@ describe('TimeSeries', () => {
     ts.ingest(0, [sample('a', 't', 10, 1), sample('b', 't', 100, 2)]);
     ts.ingest(2000, [sample('a', 't', 20, 3), sample('b', 't', 110, 4)]);
     const pts = ts.points('t');
-    assert.deepEqual(pts[0], { t: 0, depth: 3, in_flight: 0, deferred: 0, requeued: 0, timed_out: 0, message_count: 110, rate: 0 });
+    assert.deepEqual(pts[0], { t: 0, depth: 3, channel_depth: 0, in_flight: 0, deferred: 0, requeued: 0, timed_out: 0, message_count: 110, rate: 0 });
     assert.equal(pts[1]!.message_count, 130);
     assert.equal(pts[1]!.depth, 7);
     assert.equal(pts[1]!.rate, 10); // (10 + 10) messages in 2 s
@@ -62,9 +62,9 @@ describe('nodeSamples', () => {
       { topic_name: 'u', depth: 1, message_count: 1, channels: null },
     ]);
     const byKey = new Map(rows.map((r) => [r.key, r]));
-    assert.deepEqual(byKey.get('t/c1'), { node: 'n1', key: 't/c1', depth: 1, in_flight: 2, deferred: 3, requeued: 4, timed_out: 5, message_count: 9 });
-    assert.deepEqual(byKey.get('t'), { node: 'n1', key: 't', depth: 4, in_flight: 3, deferred: 3, requeued: 4, timed_out: 6, message_count: 9 });
-    assert.deepEqual(byKey.get(''), { node: 'n1', key: '', depth: 5, in_flight: 3, deferred: 3, requeued: 4, timed_out: 6, message_count: 10 });
+    assert.deepEqual(byKey.get('t/c1'), { node: 'n1', key: 't/c1', depth: 1, channel_depth: 0, in_flight: 2, deferred: 3, requeued: 4, timed_out: 5, message_count: 9 });
+    assert.deepEqual(byKey.get('t'), { node: 'n1', key: 't', depth: 4, channel_depth: 1, in_flight: 3, deferred: 3, requeued: 4, timed_out: 6, message_count: 9 });
+    assert.deepEqual(byKey.get(''), { node: 'n1', key: '', depth: 5, channel_depth: 1, in_flight: 3, deferred: 3, requeued: 4, timed_out: 6, message_count: 10 });
   });
 
   it('series keys', () => {

@@ -6,7 +6,10 @@
 /** One sample of `/api/x/timeseries` (sums over all nodes). */
 export interface TimeseriesPoint {
   t: number;
+  /** The topic's or channel's own queue. */
   depth: number;
+  /** For a topic or the whole cluster, its channels' summed depth (absent from older nsqadmins). */
+  channel_depth?: number;
   in_flight: number;
   deferred: number;
   requeued: number;
@@ -21,7 +24,11 @@ export interface Timeseries {
   points: TimeseriesPoint[];
 }
 
-/** Column arrays for a chart: x in Unix seconds (uPlot's convention), then rate and depth. */
+/**
+ * Column arrays for a chart: x in Unix seconds (uPlot's convention), then rate and depth. Depth is
+ * the whole backlog: a topic's own queue plus its channels' (a topic with channels hands its
+ * messages on at once, so its own depth alone would read 0 while consumers fall behind).
+ */
 export interface ChartColumns {
   t: number[];
   rate: number[];
@@ -35,7 +42,8 @@ export function toChartColumns(points: readonly TimeseriesPoint[]): ChartColumns
     if (!Number.isFinite(p.t)) continue;
     out.t.push(p.t / 1000);
     out.rate.push(Number.isFinite(p.rate) ? p.rate : 0);
-    out.depth.push(Number.isFinite(p.depth) ? p.depth : 0);
+    const depth = (Number.isFinite(p.depth) ? p.depth : 0) + (Number.isFinite(p.channel_depth) ? p.channel_depth! : 0);
+    out.depth.push(depth);
   }
   return out;
 }
