@@ -8,7 +8,8 @@
  *  4. pub+sub at once: throughput and end-to-end latency percentiles,
  *  5. the same publish/consume with --mem-queue-size=0 (every message through the disk queue),
  *  6. idle: nsqd's RSS with `--idle-clients` connections open.
- *  7. durable single PUBs with group commit, and responsiveness under 5 MiB MPUBs (durable-bench.ts),
+ *  7. durable single PUBs with group commit (durable-bench.ts); responsive: another client's PUB
+ *     round trips during 5 MiB MPUB, /mpub and IDENTIFY inputs (responsiveness.ts),
  *  8. library: bench_writer then bench_reader (built on the client library, src/client), one
  *     process per connection started together by --deadline, against a fresh nsqd.
  * Consumers FIN each message in its own write, as real clients do (--fin=corked batches the FINs
@@ -24,6 +25,7 @@ import { fileURLToPath } from 'node:url';
 import type { ClientJob, ClientProgress, ClientResult } from './bench-client.js';
 import type { FinMode } from './bench-conn.js';
 import { runDurableBench } from './durable-bench.js';
+import { runResponsivenessProbe } from './responsiveness.js';
 import { formatDeadline, parseResultLine, type ParsedResult } from './bench-tool.js';
 
 interface Args {
@@ -43,7 +45,7 @@ interface Args {
 function parseArgs(argv: string[]): Args {
   const a: Args = {
     messages: 2_000_000, size: 200, batch: 200, producers: 2, consumers: 2, rdy: 2500, fin: 'each', idleClients: 1000, runfor: '10s',
-    phases: ['pub', 'sub', 'pub1', 'pubsub', 'disk', 'idle', 'durable', 'library'],
+    phases: ['pub', 'sub', 'pub1', 'pubsub', 'disk', 'idle', 'durable', 'responsive', 'library'],
   };
   for (const arg of argv) {
     const m = /^--?([a-z-]+)=(.*)$/.exec(arg);
@@ -434,6 +436,7 @@ async function main(): Promise<void> {
   }
   if (a.phases.includes('idle')) await phaseIdle(a);
   if (a.phases.includes('durable')) await runDurableBench(a.size);
+  if (a.phases.includes('responsive')) await runResponsivenessProbe();
   if (a.phases.includes('library')) await phaseLibrary(a);
 }
 

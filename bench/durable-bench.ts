@@ -3,41 +3,45 @@
  * connections (one outstanding each) with the default settings and with durable ones
  * (--mem-queue-size=0 --sync-every=1, where an OK waits for the group commit's fsync), next to
  * this machine's one-fsync-per-message rate (write + fdatasync of one message, in a loop), the
- * ceiling of a daemon that syncs each message on its own. Then the responsiveness probe: the
- * longest wait of another client's PUB while one client sends 5 MiB MPUBs of one-byte messages.
+ * ceiling of a daemon that syncs each message on its own. Also the bench nsqd process helpers
+ * (see responsiveness.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { mpubCommand } from '../src/client/commands.js';
 import { BenchConn } from './bench-conn.js';
 
 const nsqdPath = fileURLToPath(new URL('../src/apps/nsqd.js', import.meta.url));
 
-interface Nsqd {
+/** A bench nsqd: its process, TCP port, HTTP port (0 without HTTP) and temp data dir. */
+export interface Nsqd {
   proc: ChildProcess;
   port: number;
+  httpPort: number;
   dir: string;
 }
 
-/** nsqd on an ephemeral port; the port is read from its (info-level) log. */
-function start(extra: string[]): Promise<Nsqd> {
+/** nsqd on ephemeral ports (HTTP only with `http`); the ports are read from its (info-level) log. */
+export function start(extra: string[], http = false): Promise<Nsqd> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsnsq-durable-bench-'));
-  const proc = spawn(process.execPath, [nsqdPath, '--tcp-address=127.0.0.1:0', '--http-address=', `--data-path=${dir}`, ...extra], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const httpAddr = http ? '127.0.0.1:0' : '';
+  // e.g. BENCH_NSQD_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile the daemon.
+  const nodeArgs = process.env.BENCH_NSQD_NODE_ARGS?.split(' ').filter((a) => a !== '') ?? [];
+  const args = [...nodeArgs, nsqdPath, '--tcp-address=127.0.0.1:0', `--http-address=${httpAddr}`, `--data-path=${dir}`, ...extra];
+  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
     let log = '';
     const onData = (d: Buffer) => {
       log += d.toString();
       const m = /TCP: listening on [^\n]*:(\d+)/.exec(log);
-      if (m === null) return;
+      const h = /HTTP: listening on [^\n]*:(\d+)/.exec(log);
+      if (m === null || (http && h === null)) return;
       proc.stderr!.off('data', onData);
       proc.stderr!.resume();
       proc.stdout!.resume();
-      resolve({ proc, port: Number(m[1]), dir });
+      resolve({ proc, port: Number(m[1]), httpPort: h === null ? 0 : Number(h[1]), dir });
     };
     proc.stderr!.on('data', onData);
     proc.stdout!.on('data', onData);
@@ -45,7 +49,8 @@ function start(extra: string[]): Promise<Nsqd> {
   });
 }
 
-function stop(n: Nsqd): Promise<void> {
+/** Stops a bench nsqd and removes its data dir. */
+export function stop(n: Nsqd): Promise<void> {
   return new Promise((resolve) => {
     n.proc.removeAllListeners('exit');
     n.proc.once('exit', () => {
@@ -56,7 +61,8 @@ function stop(n: Nsqd): Promise<void> {
   });
 }
 
-function pct(sorted: number[], p: number): number {
+/** The p-th percentile of ascending `sorted`. */
+export function pct(sorted: number[], p: number): number {
   return sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]!;
 }
 
@@ -103,30 +109,6 @@ async function pubLoad(port: number, connections: number, size: number, ms: numb
   return { rate: lat.length / seconds, p50: pct(lat, 50), p99: pct(lat, 99) };
 }
 
-/** The longest PUB round trip of a probe connection while another sends `rounds` 5 MiB MPUBs. */
-async function responsiveness(port: number, rounds: number): Promise<{ maxMs: number; p99: number }> {
-  const heavy = await BenchConn.connect(port);
-  const mpub = mpubCommand('responsive_heavy', new Array<Buffer>(1_000_000).fill(Buffer.from('x')));
-  const probe = await BenchConn.connect(port);
-  const cmd = Buffer.from('PUB responsive_probe\n\x00\x00\x00\x01p', 'latin1');
-  const lat: number[] = [];
-  let stopped = false;
-  const probing = (async () => {
-    while (!stopped) {
-      const s = performance.now();
-      await probe.send(cmd);
-      lat.push(performance.now() - s);
-    }
-  })();
-  for (let i = 0; i < rounds; i++) await heavy.send(mpub);
-  stopped = true;
-  await probing;
-  heavy.close();
-  probe.close();
-  lat.sort((x, y) => x - y);
-  return { maxMs: lat.at(-1) ?? 0, p99: pct(lat, 99) };
-}
-
 /** Runs the phase and prints one line per measurement. */
 export async function runDurableBench(size: number, connections = 32, ms = 5000): Promise<void> {
   const one = fsyncRate(size, 2000);
@@ -143,12 +125,5 @@ export async function runDurableBench(size: number, connections = 32, ms = 5000)
     } finally {
       await stop(n);
     }
-  }
-  const n = await start([]);
-  try {
-    const r = await responsiveness(n.port, 3);
-    console.log(`[responsive] other client's PUB during 3 x 5 MiB MPUB (1M one-byte msgs): max ${r.maxMs.toFixed(1)}ms p99 ${r.p99.toFixed(1)}ms`);
-  } finally {
-    await stop(n);
   }
 }

@@ -1,11 +1,13 @@
 import type { Socket } from 'node:net';
 import type * as tls from 'node:tls';
 import * as zlib from 'node:zlib';
+import { performance } from 'node:perf_hooks';
 import type { Logger } from '../lib/logger.js';
 import { FRAME_TYPE_MESSAGE } from '../protocol/frame.js';
 import { MESSAGE_HEADER_SIZE, type Message } from '../protocol/message.js';
 import { SnappyFrameDecoder, SnappyFrameEncoder } from '../protocol/snappy-stream.js';
 import { tlsHandshake, wrapTls, type TlsClientAuthPolicy } from './client-tls.js';
+import { currentTurn, SLICE_BUDGET_MS } from './event-loop-slice.js';
 import type { Flushable, FlushScheduler } from './flush-scheduler.js';
 
 /** Bytes queued in the socket beyond which a consumer stops receiving messages until 'drain'. */
@@ -17,6 +19,8 @@ const ANSWER_BUFFER_SIZE = 1024;
 /** Why input is paused: the bits of ClientTransport's pause mask. */
 export const PAUSE_BUSY = 1;
 const PAUSE_BACKLOG = 2;
+/** The input handled in this turn took its time budget: reading resumes on the next turn. */
+const PAUSE_SLICE = 4;
 
 /** What a transport reports to the protocol session above it. */
 export interface TransportSink {
@@ -68,6 +72,9 @@ export class ClientTransport implements Flushable {
   lastReadAt: number;
   /** Epoch ms since which a write has been waiting for the peer, 0 when none. */
   stalledSince = 0;
+  /** The turn (see currentTurn) whose input time is being counted, and when it began. */
+  #sliceTurn = -1;
+  #sliceStart = 0;
 
   readonly #flushScheduler: FlushScheduler;
 
@@ -143,7 +150,31 @@ export class ClientTransport implements Flushable {
       this.#decodeSnappy(chunk);
       return;
     }
+    this.#input(chunk);
+  };
+
+  /**
+   * Hands input to the session, timing it: once the input of this turn took SLICE_BUDGET_MS,
+   * reading pauses until the next turn. The socket can hand over 2 MiB in one turn (libuv reads
+   * up to 32 chunks of 64 KiB per readiness event), which as a million MPUB messages would
+   * hold the other connections for tens of milliseconds.
+   */
+  #input(chunk: Buffer): void {
+    const turn = currentTurn();
+    if (turn !== this.#sliceTurn) {
+      this.#sliceTurn = turn;
+      this.#sliceStart = performance.now();
+    }
     this.#sink.onInput(chunk);
+    if ((this.#pauseMask & PAUSE_SLICE) !== 0 || this.#shut) return;
+    if (performance.now() - this.#sliceStart < SLICE_BUDGET_MS) return;
+    this.pauseInput(PAUSE_SLICE);
+    setImmediate(this.#endSlice);
+  }
+
+  #endSlice = (): void => {
+    this.#sliceTurn = -1;
+    if (!this.#shut) this.resumeInput(PAUSE_SLICE);
   };
 
   /** Logs the protocol magic once its 4 bytes are in (upstream's tcp handler lines). */
@@ -168,7 +199,7 @@ export class ClientTransport implements Flushable {
       this.#sink.onBadInput('snappy decode failed', err as Error);
       return;
     }
-    for (const p of parts) this.#sink.onInput(p);
+    for (const p of parts) this.#input(p);
   }
 
   #onEnd = (): void => {
@@ -386,7 +417,7 @@ export class ClientTransport implements Flushable {
     deflater.on('data', this.#writeSocket);
     deflater.on('error', (err) => this.#sink.onBadInput('deflate output error', err));
     const inflater = zlib.createInflateRaw();
-    inflater.on('data', (chunk: Buffer) => this.#sink.onInput(chunk));
+    inflater.on('data', (chunk: Buffer) => this.#input(chunk));
     inflater.on('error', (err) => this.#sink.onBadInput('deflate input error', err));
     this.#deflater = deflater;
     this.#inflater = inflater;

@@ -1,20 +1,10 @@
 import { performance } from 'node:perf_hooks';
 import type { BodyBatch } from '../protocol/body-batch.js';
+import { nextTurn, SLICE_BUDGET_MS } from './event-loop-slice.js';
 import type { Topic } from './topic.js';
 
-/**
- * Event-loop time one slice of a large publish may take before it yields to other connections.
- * A 5 MiB MPUB of one-byte messages is a million messages: published in one go it would hold
- * every other client for a second.
- */
-export const SLICE_BUDGET_MS = 8;
 /** Messages published between two clock reads. */
 const STEP = 1024;
-
-/** Resolves on the next turn of the event loop, after pending I/O callbacks. */
-export function nextTurn(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
 
 /**
  * Runs a resumable computation (a generator that yields every few thousand steps) in slices of

@@ -1,0 +1,125 @@
+/**
+ * The responsiveness probe (`npm run bench -- --phases=responsive`, or `node
+ * dist/bench/responsiveness.js` after a build): one connection does PUB round trips back to back
+ * while another client sends the largest inputs the defaults allow, one after the other: 3 × 5 MiB
+ * MPUB of a million one-byte messages, a 5 MiB /mpub text body of 2.6M lines, a 5 MiB IDENTIFY
+ * nested 2.6M deep (refused) and one of 400k keys. Prints the probe's longest wait and p99 per
+ * input, next to its waits with nothing else going on. Every input is built before the probe
+ * starts, so this process's own work does not count.
+ */
+import { fileURLToPath } from 'node:url';
+import { mpubCommand } from '../src/client/commands.js';
+import { BenchConn } from './bench-conn.js';
+import { pct, start, stop } from './durable-bench.js';
+
+const MAX_BODY = 5 * 1024 * 1024;
+
+/** One heavy input: what it is and how to send it (resolves once it was answered). */
+interface HeavyInput {
+  label: string;
+  send: () => Promise<unknown>;
+}
+
+/** `IDENTIFY\n` with its size-prefixed body. */
+function identifyCommand(body: Buffer): Buffer {
+  const size = Buffer.alloc(4);
+  size.writeInt32BE(body.length);
+  return Buffer.concat([Buffer.from('IDENTIFY\n'), size, body]);
+}
+
+/** Sends `cmd` on a connection of its own; an error answer counts as answered (the deep IDENTIFY's). */
+async function sendOnce(port: number, cmd: Buffer): Promise<void> {
+  const c = await BenchConn.connect(port);
+  try {
+    await c.send(cmd).catch(() => undefined);
+  } finally {
+    c.close();
+  }
+}
+
+function inputs(port: number, httpPort: number): HeavyInput[] {
+  const mpub = mpubCommand('responsive_heavy', new Array<Buffer>(1_000_000).fill(Buffer.from('x')));
+  const text = Buffer.alloc(Math.floor(MAX_BODY / 2) * 2, 'a\n');
+  const half = Math.floor(MAX_BODY / 2) - 2;
+  const deep = identifyCommand(Buffer.from('['.repeat(half) + ']'.repeat(half)));
+  const keys: string[] = [];
+  for (let i = 0; i < 400_000; i++) keys.push(`"k${i}":1`);
+  const wide = identifyCommand(Buffer.from(`{${keys.join(',')},"client_id":"wide"}`));
+  return [
+    {
+      label: '3 x 5 MiB MPUB (1M one-byte msgs)',
+      send: async () => {
+        const c = await BenchConn.connect(port);
+        for (let i = 0; i < 3; i++) await c.send(mpub);
+        c.close();
+      },
+    },
+    {
+      label: '5 MiB /mpub text (2.6M lines)',
+      send: async () => {
+        const res = await fetch(`http://127.0.0.1:${httpPort}/mpub?topic=responsive_http`, { method: 'POST', body: text });
+        if (res.status !== 200) throw new Error(`/mpub answered ${res.status}`);
+        await res.text();
+      },
+    },
+    { label: '5 MiB IDENTIFY nested 2.6M deep', send: () => sendOnce(port, deep) },
+    { label: '5 MiB IDENTIFY of 400k keys', send: () => sendOnce(port, wide) },
+  ];
+}
+
+/** PUB round trips on their own connection until stopped: every round trip's duration. */
+class Prober {
+  readonly lat: number[] = [];
+  #stop = false;
+  #done: Promise<void>;
+
+  constructor(c: BenchConn) {
+    const cmd = Buffer.from('PUB responsive_probe\n\x00\x00\x00\x01p', 'latin1');
+    this.#done = (async () => {
+      while (!this.#stop) {
+        const s = performance.now();
+        await c.send(cmd);
+        this.lat.push(performance.now() - s);
+      }
+    })();
+  }
+
+  /** Stops and returns the durations recorded. */
+  async stop(): Promise<number[]> {
+    this.#stop = true;
+    await this.#done;
+    return this.lat;
+  }
+}
+
+/** The probe's figures while `work` runs (or for `ms` when it is null): max and p99 in ms. */
+async function probeDuring(port: number, work: (() => Promise<unknown>) | null, ms = 1000): Promise<{ n: number; max: number; p99: number }> {
+  const c = await BenchConn.connect(port);
+  const p = new Prober(c);
+  if (work === null) await new Promise((r) => setTimeout(r, ms));
+  else await work();
+  const lat = (await p.stop()).sort((x, y) => x - y);
+  c.close();
+  return { n: lat.length, max: lat.at(-1) ?? 0, p99: pct(lat, 99) };
+}
+
+/** Runs the probe against a fresh nsqd and prints one line per input. */
+export async function runResponsivenessProbe(): Promise<void> {
+  const n = await start([], true);
+  try {
+    const heavy = inputs(n.port, n.httpPort);
+    const line = (label: string, r: { n: number; max: number; p99: number }) =>
+      console.log(`[responsive] other client's PUB during ${label}: max ${r.max.toFixed(1)}ms p99 ${r.p99.toFixed(1)}ms (${r.n} round trips)`);
+    line('nothing (idle, 1 s)', await probeDuring(n.port, null));
+    for (const h of heavy) line(h.label, await probeDuring(n.port, h.send));
+  } finally {
+    await stop(n);
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  runResponsivenessProbe().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}
