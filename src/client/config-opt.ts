@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import type * as tls from 'node:tls';
 import { parseDuration } from '../lib/duration.js';
 import { parseGoBool } from '../lib/flags.js';
-import type { ConsumerOptions } from './consumer.js';
+import type { ConsumerOptions } from './consumer-options.js';
 import type { ProducerOptions } from './producer.js';
 
 /** Everything a tool can set through a client option. */

@@ -8,6 +8,7 @@ import { Connection, type ConnectionHandler } from './connection.js';
 import { type NsqError, clientError } from './errors.js';
 import { Message, type MessageResponder } from './message.js';
 import type { ResolvedConnectionOptions, ServerFeatures } from './options.js';
+import type { RdyConnection } from './rdy-controller.js';
 
 /** What a ConsumerConnection reports to its consumer. */
 export interface ConsumerConnectionOwner {
@@ -23,11 +24,11 @@ const OK = Buffer.from('OK');
 const CLOSE_WAIT = Buffer.from('CLOSE_WAIT');
 
 /** A consumer's connection to one nsqd. */
-export class ConsumerConnection implements ConnectionHandler, MessageResponder {
+export class ConsumerConnection implements ConnectionHandler, MessageResponder, RdyConnection {
   readonly address: string;
   readonly #conn: Connection;
   readonly #owner: ConsumerConnectionOwner;
-  /** Last RDY count sent. */
+  /** Last RDY count sent (kept by the consumer's RdyController). */
   rdy = 0;
   /** Messages received and not yet responded. */
   inFlight = 0;
@@ -68,10 +69,13 @@ export class ConsumerConnection implements ConnectionHandler, MessageResponder {
     });
   }
 
-  /** Sends `RDY n` and records it. */
-  sendRdy(count: number): void {
-    this.rdy = count;
-    if (count > 0) this.lastRdyAt = Date.now();
+  /** nsqd's max_rdy_count for this connection. */
+  get maxRdyCount(): number {
+    return this.#conn.features.maxRdyCount;
+  }
+
+  /** Writes `RDY n` (the count is recorded by the RdyController that decided it). */
+  writeRdy(count: number): void {
     this.#conn.write(rdyCommand(count));
   }
 

@@ -3,7 +3,9 @@
  * DEFLATE, AUTH, nsqlookupd discovery, shared max-in-flight and backoff.
  */
 export { Producer, type ProducerOptions, type ProducerState } from './producer.js';
-export { Consumer, type ConsumerOptions, type ConsumerStats, type MessageHandler } from './consumer.js';
+export { Consumer, type ConsumerStats } from './consumer.js';
+export type { ConsumerOptions } from './consumer-options.js';
+export type { MessageHandler } from './message-dispatcher.js';
 export { Message, type MessageResponder } from './message.js';
 export { NsqError, clientError, type ClientErrorCode } from './errors.js';
 export {
