@@ -4,11 +4,13 @@
  *
  * File: an 8-byte header `[0x89 'N' 'S' 'J'][version u8][flags u8][header length u16]` (the
  * layout of a checksummed disk-queue segment's header, docs/disk-format.md, with its own magic),
- * then records framed as the checksummed segment records: `[int32 length][uint32 masked
- * crc32c(payload)][payload]` (diskqueue/record-format.ts), so a torn tail never verifies.
+ * then frames framed as the checksummed segment records, `[int32 length][uint32 masked
+ * crc32c(payload)][payload]` (diskqueue/record-format.ts), so a torn tail never verifies. A frame
+ * holds the entries of one write (the journal writes once per event-loop turn): one checksum per
+ * batch rather than per entry, and a frame is kept or dropped whole.
  *
- * Payload, version 1: a 32-byte entry header
- * `[kind u8][0 u8][entry header length u16][attempts u16][0 u16][deadline f64 epoch ms][16-byte id]`
+ * Entry, version 1: a 36-byte header
+ * `[kind u8][0 u8][entry header length u16][attempts u16][0 u16][message length u32][deadline f64 epoch ms][16-byte id]`
  * then, for the in-flight and deferred kinds, the message in the original's disk-queue encoding
  * (`[int64 timestamp][uint16 attempts][16-byte id][body]`, upstream `nsqd/message.go`). The entry
  * header length lets a later version add fields that this one skips; the message bytes are the
@@ -32,8 +34,12 @@ export const JOURNAL_MAGIC = 0x894e534a;
 export const JOURNAL_VERSION = 1;
 /** Bytes of the version-1 file header. */
 export const JOURNAL_HEADER_BYTES = 8;
+/** Bytes of a frame's prefix (length and checksum). */
+export const FRAME_PREFIX_BYTES = CHECKSUMMED_RECORD_OVERHEAD;
 /** Bytes of the version-1 entry header (before the message). */
-export const ENTRY_HEADER_BYTES = 32;
+export const ENTRY_HEADER_BYTES = 36;
+/** The payload size up to which the writer fills a frame (one larger entry gets a frame of its own). */
+export const FRAME_PAYLOAD_CAP = 256 * 1024 - FRAME_PREFIX_BYTES;
 
 /** Entry kinds: handed to a consumer, deferred until its deadline, or no longer held. */
 export const KIND_IN_FLIGHT = 1;
@@ -56,8 +62,8 @@ export function encodeJournalHeader(): Buffer {
 }
 
 /**
- * Where the records of a journal start, from its first bytes. A file cut inside its header (a
- * crash while creating it) holds nothing: the header length is returned, so no record is read.
+ * Where the frames of a journal start, from its first bytes. A file cut inside its header (a
+ * crash while creating it) holds nothing: the header length is returned, so no frame is read.
  */
 export function parseJournalHeader(buf: Buffer): number {
   if (buf.length < JOURNAL_HEADER_BYTES) {
@@ -71,35 +77,42 @@ export function parseJournalHeader(buf: Buffer): number {
   return Math.min(headerLen, buf.length);
 }
 
-/** Bytes one record takes in the file: framing, entry header and, unless `done`, the message. */
+/** Bytes one entry takes in a frame: its header and, unless `done`, the message. */
 export function entryBytes(m: Message, kind: EntryKind): number {
-  const payload = kind === KIND_DONE ? ENTRY_HEADER_BYTES : ENTRY_HEADER_BYTES + MESSAGE_HEADER_SIZE + m.body.length;
-  return CHECKSUMMED_RECORD_OVERHEAD + payload;
+  return kind === KIND_DONE ? ENTRY_HEADER_BYTES : ENTRY_HEADER_BYTES + MESSAGE_HEADER_SIZE + m.body.length;
 }
 
 /**
- * Writes one record for `m` at `buf[off]` (room for entryBytes() is the caller's) with
+ * Writes one entry for `m` at `buf[off]` (room for entryBytes() is the caller's) with
  * `m.priority` as its deadline (the in-flight timeout, or the deferred due time) and returns the
- * offset after it.
+ * offset after it. No allocation: this runs for every delivery.
  */
 export function writeEntry(buf: Buffer, off: number, kind: EntryKind, m: Message): number {
-  const p = off + CHECKSUMMED_RECORD_OVERHEAD;
-  buf.writeUInt8(kind, p);
-  buf.writeUInt8(0, p + 1);
-  buf.writeUInt16BE(ENTRY_HEADER_BYTES, p + 2);
-  buf.writeUInt16BE(m.attempts & 0xffff, p + 4);
-  buf.writeUInt16BE(0, p + 6);
-  buf.writeDoubleBE(m.priority, p + 8);
+  buf.writeUInt8(kind, off);
+  buf.writeUInt8(0, off + 1);
+  buf.writeUInt16BE(ENTRY_HEADER_BYTES, off + 2);
+  buf.writeUInt16BE(m.attempts & 0xffff, off + 4);
+  buf.writeUInt16BE(0, off + 6);
+  buf.writeDoubleBE(m.priority, off + 12);
   if (m.idRaw === null) {
-    writeHex32(buf, p + 16, m.idHi);
-    writeHex32(buf, p + 24, m.idLo);
+    writeHex32(buf, off + 20, m.idHi);
+    writeHex32(buf, off + 28, m.idLo);
   } else {
-    buf.write(m.idRaw, p + 16, MESSAGE_ID_LENGTH, 'latin1');
+    buf.write(m.idRaw, off + 20, MESSAGE_ID_LENGTH, 'latin1');
   }
-  const end = kind === KIND_DONE ? p + ENTRY_HEADER_BYTES : m.writeTo(buf, p + ENTRY_HEADER_BYTES);
-  buf.writeInt32BE(end - p, off);
-  buf.writeUInt32BE(recordChecksum(buf.subarray(p, end)), off + 4);
+  const end = kind === KIND_DONE ? off + ENTRY_HEADER_BYTES : m.writeTo(buf, off + ENTRY_HEADER_BYTES);
+  buf.writeUInt32BE(end - off - ENTRY_HEADER_BYTES, off + 8);
   return end;
+}
+
+/**
+ * Closes the frame starting at `buf[start]` whose entries end at `end`: writes its length and
+ * checksum into the FRAME_PREFIX_BYTES reserved at `start`.
+ */
+export function sealFrame(buf: Buffer, start: number, end: number): void {
+  const p = start + FRAME_PREFIX_BYTES;
+  buf.writeInt32BE(end - p, start);
+  buf.writeUInt32BE(recordChecksum(buf.subarray(p, end)), start + 4);
 }
 
 /** A message the journal holds: in flight or deferred, with its deadline (epoch ms). */
@@ -112,24 +125,25 @@ export interface JournalEntry {
 
 /** What a journal file holds. */
 export interface JournalReplay {
-  /** Messages still held, in the order they were first journaled (a done record resets that). */
+  /** Messages still held, in the order they were first journaled (a done entry resets that). */
   readonly entries: JournalEntry[];
-  /** Records read. */
+  /** Entries read. */
   readonly records: number;
-  /** Bytes from the first record that did not verify to the end of the file (0 when none). */
+  /** Bytes from the first frame that did not verify to the end of the file (0 when none). */
   readonly damagedBytes: number;
   /** Why reading stopped early, for the log line; null when the file ended cleanly. */
   readonly damage: string | null;
 }
 
 /**
- * Replays a journal file: the last record of each message id wins, a done record forgets it.
- * Reading stops at the first record that does not verify: a record cut by a crash (the journal
- * is append-only, so that is the tail) or a damaged one, after which nothing is trusted. Throws
+ * Replays a journal file: the last entry of each message id wins, a done entry forgets it.
+ * Reading stops at the first frame that does not verify: one cut by a crash (the journal is
+ * append-only, so that is the tail) or a damaged one, after which nothing is trusted. Throws
  * UnsupportedJournalError for a file of another format or version.
  */
 export function replayJournal(buf: Buffer, maxMsgSize: number): JournalReplay {
-  const bounds = { minMsgSize: ENTRY_HEADER_BYTES, maxMsgSize: ENTRY_HEADER_BYTES + 0xffff + MESSAGE_HEADER_SIZE + maxMsgSize };
+  const largest = ENTRY_HEADER_BYTES + 0xffff + MESSAGE_HEADER_SIZE + maxMsgSize;
+  const bounds = { minMsgSize: ENTRY_HEADER_BYTES, maxMsgSize: Math.max(FRAME_PAYLOAD_CAP, largest) };
   const live = new Map<string, JournalEntry>();
   let off = parseJournalHeader(buf);
   let records = 0;
@@ -140,27 +154,14 @@ export function replayJournal(buf: Buffer, maxMsgSize: number): JournalReplay {
       damage = `${recordFaultText(total as RecordFault)} at offset ${off}`;
       break;
     }
-    const p = off + CHECKSUMMED_RECORD_OVERHEAD;
     const end = off + total;
-    off = end;
-    const kind = buf.readUInt8(p);
-    const headerLen = buf.readUInt16BE(p + 2);
-    if (headerLen < ENTRY_HEADER_BYTES || p + headerLen > end || kind < KIND_IN_FLIGHT || kind > KIND_DONE) {
-      off -= total;
-      damage = `unknown entry (kind ${kind}, header length ${headerLen}) at offset ${off}`;
+    const read = replayFrame(buf, off + FRAME_PREFIX_BYTES, end, live);
+    if (typeof read === 'string') {
+      damage = `${read} in the frame at offset ${off}`;
       break;
     }
-    records++;
-    const key = buf.toString('latin1', p + 16, p + 32);
-    if (kind === KIND_DONE) {
-      live.delete(key);
-      continue;
-    }
-    if (end - (p + headerLen) < MESSAGE_HEADER_SIZE) continue;
-    // A copy: the message may stay deferred for long, and must not pin the whole file.
-    const message = decodeMessage(Buffer.from(buf.subarray(p + headerLen, end)));
-    message.attempts = buf.readUInt16BE(p + 4);
-    live.set(key, { kind: kind as JournalEntry['kind'], deadline: buf.readDoubleBE(p + 8), message });
+    records += read;
+    off = end;
   }
   return {
     entries: [...live.values()],
@@ -168,4 +169,31 @@ export function replayJournal(buf: Buffer, maxMsgSize: number): JournalReplay {
     damagedBytes: buf.length - off,
     damage,
   };
+}
+
+/** Applies the entries of one verified frame to `live`: how many it held, or what was wrong. */
+function replayFrame(buf: Buffer, p: number, end: number, live: Map<string, JournalEntry>): number | string {
+  let entries = 0;
+  while (p < end) {
+    if (end - p < ENTRY_HEADER_BYTES) return 'a cut entry';
+    const kind = buf.readUInt8(p);
+    const headerLen = buf.readUInt16BE(p + 2);
+    const next = p + headerLen + buf.readUInt32BE(p + 8);
+    if (headerLen < ENTRY_HEADER_BYTES || next > end || kind < KIND_IN_FLIGHT || kind > KIND_DONE) {
+      return `an unknown entry (kind ${kind}, header length ${headerLen})`;
+    }
+    entries++;
+    const key = buf.toString('latin1', p + 20, p + 36);
+    if (kind === KIND_DONE) live.delete(key);
+    else if (next - (p + headerLen) >= MESSAGE_HEADER_SIZE) {
+      // A copy: the message may stay deferred for long, and must not pin the whole file.
+      const message = decodeMessage(Buffer.from(buf.subarray(p + headerLen, next)));
+      message.attempts = buf.readUInt16BE(p + 4);
+      // Deleted first, so the map's order is that of the latest entries.
+      live.delete(key);
+      live.set(key, { kind: kind as JournalEntry['kind'], deadline: buf.readDoubleBE(p + 12), message });
+    }
+    p = next;
+  }
+  return entries;
 }

@@ -20,6 +20,8 @@ import type { Message } from '../protocol/message.js';
 import {
   encodeJournalHeader,
   entryBytes,
+  FRAME_PAYLOAD_CAP,
+  FRAME_PREFIX_BYTES,
   type EntryKind,
   JOURNAL_HEADER_BYTES,
   type JournalReplay,
@@ -27,12 +29,13 @@ import {
   KIND_DONE,
   KIND_IN_FLIGHT,
   replayJournal,
+  sealFrame,
   UnsupportedJournalError,
   writeEntry,
 } from './inflight-journal-format.js';
 
-// Records held back for the next batch write; a larger record is written on its own.
-const PENDING_CAP = 256 * 1024;
+// Entries held back for the next batch write, as one frame; a larger entry is written on its own.
+const PENDING_CAP = FRAME_PREFIX_BYTES + FRAME_PAYLOAD_CAP;
 /** Default size below which the journal is never rewritten. */
 export const DEFAULT_COMPACT_MIN_BYTES = 16 * 1024 * 1024;
 
@@ -155,15 +158,19 @@ export class InflightJournal implements BatchedWriter, Committable {
   #append(kind: EntryKind, m: Message): void {
     if (this.#closed) return;
     const bytes = entryBytes(m, kind);
-    if (this.#pendLen + bytes > PENDING_CAP) this.flushPending();
+    if (this.#pendLen !== 0 && this.#pendLen + bytes > PENDING_CAP) this.flushPending();
     if (kind !== KIND_DONE) this.#liveBytes += bytes;
-    if (bytes > PENDING_CAP) {
-      const one = Buffer.allocUnsafe(bytes);
-      writeEntry(one, 0, kind, m);
-      this.#write(one, bytes);
+    if (FRAME_PREFIX_BYTES + bytes > PENDING_CAP) {
+      // A message this large gets a frame (and a write) of its own.
+      const one = Buffer.allocUnsafe(FRAME_PREFIX_BYTES + bytes);
+      const end = writeEntry(one, FRAME_PREFIX_BYTES, kind, m);
+      sealFrame(one, 0, end);
+      this.#write(one, end);
       return;
     }
     this.#pend ??= Buffer.allocUnsafe(PENDING_CAP);
+    // The frame's prefix is filled in when it is written (sealFrame).
+    if (this.#pendLen === 0) this.#pendLen = FRAME_PREFIX_BYTES;
     this.#pendLen = writeEntry(this.#pend, this.#pendLen, kind, m);
     if (!this.#queued) {
       this.#queued = true;
@@ -182,6 +189,7 @@ export class InflightJournal implements BatchedWriter, Committable {
       // The live state already reflects every held record.
       return this.compact(this.#o.groupCommit !== null);
     }
+    sealFrame(this.#pend!, 0, len);
     return this.#write(this.#pend!, len);
   }
 
@@ -228,17 +236,25 @@ export class InflightJournal implements BatchedWriter, Committable {
   compact(sync: boolean, live: LiveMessages = this.#o.live): Error | null {
     this.#pendLen = 0;
     const tmp = `${this.#o.file}.tmp`;
-    let out: Buffer = Buffer.allocUnsafe(Math.max(PENDING_CAP, JOURNAL_HEADER_BYTES));
+    let out: Buffer = Buffer.allocUnsafe(PENDING_CAP);
     let len = encodeJournalHeader().copy(out, 0);
+    let frame = -1;
     live((kind, m) => {
       const bytes = entryBytes(m, kind);
-      if (len + bytes > out.length) {
-        const bigger = Buffer.allocUnsafe(Math.max(out.length * 2, len + bytes));
+      if (len + FRAME_PREFIX_BYTES + bytes > out.length) {
+        const bigger = Buffer.allocUnsafe(Math.max(out.length * 2, len + FRAME_PREFIX_BYTES + bytes));
         out.copy(bigger, 0, 0, len);
         out = bigger;
       }
+      // Frames of at most the size appends use, so the reader's bounds hold for both.
+      if (frame < 0 || len + bytes - frame > PENDING_CAP) {
+        if (frame >= 0) sealFrame(out, frame, len);
+        frame = len;
+        len += FRAME_PREFIX_BYTES;
+      }
       len = writeEntry(out, len, kind, m);
     });
+    if (frame >= 0) sealFrame(out, frame, len);
     let fd: number | null = null;
     try {
       fd = fs.openSync(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o600);

@@ -71,6 +71,8 @@ export class InflightJournals {
       groupCommit: o.syncEvery === 1 ? groupCommit : null,
       live: ch.journalLive,
     });
+    // A rewrite cut by a crash leaves its temporary file; the journal itself is whole.
+    removeJournal(`${file}.tmp`, logger);
     if (replay === null) return journal;
     const now = this.#host.now();
     let deferred = 0;

@@ -8,6 +8,7 @@ import { Logger } from '../../src/lib/logger.js';
 import {
   ENTRY_HEADER_BYTES,
   encodeJournalHeader,
+  FRAME_PREFIX_BYTES,
   type EntryKind,
   entryBytes,
   JOURNAL_HEADER_BYTES,
@@ -16,6 +17,7 @@ import {
   KIND_IN_FLIGHT,
   parseJournalHeader,
   replayJournal,
+  sealFrame,
   UnsupportedJournalError,
   writeEntry,
 } from '../../src/nsqd/inflight-journal-format.js';
@@ -31,15 +33,19 @@ function msg(id: string, body: string, attempts: number, priority: number): Mess
   return m;
 }
 
-/** A journal file: the header, then one record per [kind, message]. */
-function journal(...records: Array<[EntryKind, Message]>): Buffer {
-  const size = records.reduce((n, [k, m]) => n + entryBytes(m, k), JOURNAL_HEADER_BYTES);
+/** One frame (one write of the journal) holding an entry per [kind, message]. */
+function frame(...entries: Array<[EntryKind, Message]>): Buffer {
+  const size = entries.reduce((n, [k, m]) => n + entryBytes(m, k), FRAME_PREFIX_BYTES);
   const buf = Buffer.alloc(size);
-  let off = encodeJournalHeader().copy(buf, 0);
-  for (const [k, m] of records) off = writeEntry(buf, off, k, m);
+  let off = FRAME_PREFIX_BYTES;
+  for (const [k, m] of entries) off = writeEntry(buf, off, k, m);
   assert.equal(off, size);
+  sealFrame(buf, 0, off);
   return buf;
 }
+
+/** A journal file: the header, then the frames. */
+const journal = (...frames: Buffer[]): Buffer => Buffer.concat([encodeJournalHeader(), ...frames]);
 
 describe('in-flight journal format', () => {
   it('has a versioned 8-byte header', () => {
@@ -53,7 +59,7 @@ describe('in-flight journal format', () => {
     const a = msg('0000000000000001', 'alpha', 1, 1_700_000_000_123);
     const b = msg('0000000000000002', 'bravo', 3, 1_700_000_005_000);
     const c = msg('0000000000000003', 'charlie', 1, 1);
-    const r = replayJournal(journal([KIND_IN_FLIGHT, a], [KIND_DEFERRED, b], [KIND_IN_FLIGHT, c], [KIND_DONE, c]), MAX);
+    const r = replayJournal(journal(frame([KIND_IN_FLIGHT, a], [KIND_DEFERRED, b]), frame([KIND_IN_FLIGHT, c], [KIND_DONE, c])), MAX);
     assert.equal(r.records, 4);
     assert.equal(r.damage, null);
     assert.equal(r.damagedBytes, 0);
@@ -69,7 +75,7 @@ describe('in-flight journal format', () => {
   it('keeps the last record of an id (in flight, then requeued with a delay)', () => {
     const a = msg('00000000000000aa', 'x', 1, 10);
     const later = msg('00000000000000aa', 'x', 2, 99);
-    const r = replayJournal(journal([KIND_IN_FLIGHT, a], [KIND_DONE, a], [KIND_DEFERRED, later]), MAX);
+    const r = replayJournal(journal(frame([KIND_IN_FLIGHT, a]), frame([KIND_DONE, a], [KIND_DEFERRED, later])), MAX);
     assert.deepEqual(
       r.entries.map((e) => [e.kind, e.message.attempts, e.deadline]),
       [[KIND_DEFERRED, 2, 99]],
@@ -78,32 +84,33 @@ describe('in-flight journal format', () => {
 
   it('keeps message ids that are not hex as they were', () => {
     const a = msg('not-a-hex-id-!!!', 'raw', 1, 5);
-    const r = replayJournal(journal([KIND_DEFERRED, a]), MAX);
+    const r = replayJournal(journal(frame([KIND_DEFERRED, a])), MAX);
     assert.equal(r.entries[0]!.message.id, 'not-a-hex-id-!!!');
   });
 
   it('tolerates a truncated tail: everything before it is kept', () => {
     const a = msg('0000000000000001', 'alpha', 1, 1);
     const b = msg('0000000000000002', 'bravo', 1, 2);
-    const whole = journal([KIND_IN_FLIGHT, a], [KIND_DEFERRED, b]);
-    for (let cut = whole.length - 1; cut > whole.length - entryBytes(b, KIND_DEFERRED); cut -= 7) {
+    const first = frame([KIND_IN_FLIGHT, a]);
+    const whole = journal(first, frame([KIND_DEFERRED, b], [KIND_DONE, a]));
+    for (let cut = whole.length - 1; cut > JOURNAL_HEADER_BYTES + first.length; cut -= 7) {
       const r = replayJournal(whole.subarray(0, cut), MAX);
       assert.deepEqual(
         r.entries.map((e) => e.message.id),
         [a.id],
       );
       assert.match(r.damage ?? '', /truncated record|invalid length/);
-      assert.equal(r.damagedBytes, cut - JOURNAL_HEADER_BYTES - entryBytes(a, KIND_IN_FLIGHT));
+      assert.equal(r.damagedBytes, cut - JOURNAL_HEADER_BYTES - first.length);
     }
     // Zeroes after the last record (a crash after the file grew) never verify as a record.
     const zeroed = Buffer.concat([whole, Buffer.alloc(64)]);
-    assert.equal(replayJournal(zeroed, MAX).entries.length, 2);
+    assert.equal(replayJournal(zeroed, MAX).entries.length, 1);
   });
 
   it('stops at a damaged record', () => {
     const a = msg('0000000000000001', 'alpha', 1, 1);
     const b = msg('0000000000000002', 'bravo', 1, 2);
-    const buf = journal([KIND_IN_FLIGHT, a], [KIND_DEFERRED, b]);
+    const buf = journal(frame([KIND_IN_FLIGHT, a]), frame([KIND_DEFERRED, b]));
     buf[buf.length - 2]! ^= 0xff;
     const r = replayJournal(buf, MAX);
     assert.equal(r.entries.length, 1);
@@ -115,8 +122,17 @@ describe('in-flight journal format', () => {
     for (let n = 0; n < JOURNAL_HEADER_BYTES; n++) assert.equal(replayJournal(h.subarray(0, n), MAX).entries.length, 0);
   });
 
+  it('stops at an entry that does not fit its (verified) frame', () => {
+    const a = msg('0000000000000001', 'alpha', 1, 1);
+    const payload = Buffer.from(frame([KIND_IN_FLIGHT, a]).subarray(FRAME_PREFIX_BYTES));
+    payload.writeUInt32BE(1000, 8);
+    const r = replayJournal(journal(frame([KIND_DEFERRED, msg('0000000000000002', 'b', 1, 2)]), encodeRecord(payload, 'checksummed')), MAX);
+    assert.equal(r.entries.length, 1);
+    assert.match(r.damage ?? '', /an unknown entry \(kind 1, header length 36\) in the frame at offset \d+/);
+  });
+
   it('refuses another version or magic with a clear error', () => {
-    const v2 = journal();
+    const v2 = journal(frame([KIND_DEFERRED, msg('0000000000000001', 'a', 1, 1)]));
     v2[4] = 2;
     assert.throws(() => replayJournal(v2, MAX), (err: unknown) => {
       assert.ok(err instanceof UnsupportedJournalError);
@@ -128,8 +144,7 @@ describe('in-flight journal format', () => {
 
   it('skips entry-header fields a later version adds', () => {
     const a = msg('0000000000000001', 'alpha', 4, 77);
-    const one = journal([KIND_DEFERRED, a]).subarray(JOURNAL_HEADER_BYTES);
-    const payload = one.subarray(8);
+    const payload = frame([KIND_DEFERRED, a]).subarray(FRAME_PREFIX_BYTES);
     const longer = Buffer.concat([payload.subarray(0, ENTRY_HEADER_BYTES), Buffer.from('newfield'), payload.subarray(ENTRY_HEADER_BYTES)]);
     longer.writeUInt16BE(ENTRY_HEADER_BYTES + 8, 2);
     const r = replayJournal(Buffer.concat([encodeJournalHeader(), encodeRecord(longer, 'checksummed')]), MAX);
