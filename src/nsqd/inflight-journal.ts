@@ -83,7 +83,7 @@ export function readJournal(file: string, maxMsgSize: number): JournalReplay | n
   try {
     return replayJournal(buf, maxMsgSize);
   } catch (err) {
-    if (err instanceof UnsupportedJournalError) err.message = `${err.message}: ${file}`;
+    if (err instanceof UnsupportedJournalError) err.message = `${err.message}: ${file} - run the nsqd that wrote it, or move the file away`;
     throw err;
   }
 }

@@ -284,4 +284,13 @@ describe('--durable-inflight', () => {
     assertV1Empty(await post(d.httpPort, '/topic/delete?topic=t2'));
     assert.deepEqual(journals(d.dataPath), []);
   });
+
+  it('a journal of another version stops nsqd at start-up with a clear error', async (t) => {
+    const dataPath = tempDir('tsnsq-inflight-', t);
+    fs.writeFileSync(`${dataPath}/nsqd.dat`, JSON.stringify({ topics: [{ name: 't', paused: false, channels: [{ name: 'c', paused: false }] }], version: '1.3.0' }));
+    fs.writeFileSync(`${dataPath}/t:c.inflight.dat`, Buffer.from('894e534a02000008', 'hex'));
+    await assert.rejects(startNsqd([FLAG], dataPath), /FATAL: failed to load metadata - unsupported in-flight journal: version 2 \(this nsqd reads version 1\): .*t:c\.inflight\.dat - run the nsqd that wrote it, or move the file away/);
+    // Kept as it was, not overwritten.
+    assert.equal(fs.readFileSync(`${dataPath}/t:c.inflight.dat`).toString('hex'), '894e534a02000008');
+  });
 });

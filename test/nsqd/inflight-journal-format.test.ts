@@ -230,4 +230,23 @@ describe('InflightJournal file', () => {
     j.delete();
     assert.equal(fs.existsSync(file), false);
   });
+
+  it('a message larger than a batch gets a frame of its own, between the batches around it', (t) => {
+    const dir = tempDir('tsnsq-journal-', t);
+    const { j, batch, file } = open(dir, new Map());
+    const big = msg('00000000000000b1', 'x'.repeat(300 * 1024), 1, 5);
+    j.deferred(msg('0000000000000001', 'before', 0, 1));
+    j.inFlight(big);
+    j.deferred(msg('0000000000000002', 'after', 0, 2));
+    batch.flush();
+    assert.deepEqual(
+      readJournal(file, MAX)!.entries.map((e) => [e.kind, e.message.body.length]),
+      [[KIND_DEFERRED, 6], [KIND_IN_FLIGHT, 300 * 1024], [KIND_DEFERRED, 5]],
+    );
+    j.close((visit) => visit(KIND_IN_FLIGHT, big));
+    assert.deepEqual(
+      readJournal(file, MAX)!.entries.map((e) => e.message.body.length),
+      [300 * 1024],
+    );
+  });
 });
