@@ -1,10 +1,11 @@
 /**
  * A channel's in-flight journal (`--durable-inflight`, docs/extensions.md): an append-only file
  * of the messages the channel has handed to consumers or deferred, so that they survive a crash
- * (nsq#1142, #1107, #1386). Records (inflight-journal-format.ts) are held in a buffer and written
- * with one positional write per event-loop turn through the daemon's WriteBatch, i.e. before a
- * publish (DPUB) is acknowledged and at the latest at the end of the turn that delivered,
- * deferred or finished the messages; with --sync-every=1 the daemon's group commit fsyncs them.
+ * (nsq#1142, #1107, #1386). Entries (inflight-journal-format.ts) are held in a buffer and written
+ * as one frame with one positional write per event-loop turn through the daemon's WriteBatch
+ * (after the disk queues' writes), i.e. before a publish (DPUB) is acknowledged and at the latest
+ * at the end of the turn that delivered, deferred or finished the messages; with --sync-every=1
+ * the daemon's group commit fsyncs them.
  * When the file has grown well past what is still held, it is rewritten from the channel's live
  * state (written to a temporary file, then renamed over it).
  */
@@ -105,7 +106,7 @@ export class InflightJournal implements BatchedWriter, Committable {
   readonly #o: InflightJournalOptions;
   readonly #compactMin: number;
   #fd: number | null = null;
-  /** Bytes in the file (the next record's position). */
+  /** Bytes in the file (the next frame's position). */
   #fileBytes = 0;
   /** Bytes the live entries would take in a rewritten file. */
   #liveBytes = 0;
@@ -122,11 +123,6 @@ export class InflightJournal implements BatchedWriter, Committable {
     this.name = `in-flight journal ${o.queueName}`;
     this.#o = o;
     this.#compactMin = o.compactMinBytes ?? DEFAULT_COMPACT_MIN_BYTES;
-  }
-
-  /** Bytes in the file, pending records included (tests, logs). */
-  get size(): number {
-    return this.#fileBytes + this.#pendLen;
   }
 
   /** `m` was handed to a consumer. */
