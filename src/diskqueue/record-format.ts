@@ -55,9 +55,17 @@ export const CHECKSUMMED_LAYOUT: SegmentLayout = { format: 'checksummed', dataSt
 
 /** The version-1 header bytes written at the start of every checksummed segment. */
 export function encodeSegmentHeader(): Buffer {
+  return encodeFileHeader(SEGMENT_MAGIC, SEGMENT_VERSION);
+}
+
+/**
+ * An 8-byte file header `[magic u32][version u8][flags u8 = 0][header length u16 = 8]`: the
+ * checksummed segment's, and nsqd's in-flight journal's with its own magic.
+ */
+export function encodeFileHeader(magic: number, version: number): Buffer {
   const b = Buffer.alloc(SEGMENT_HEADER_BYTES);
-  b.writeUInt32BE(SEGMENT_MAGIC, 0);
-  b.writeUInt8(SEGMENT_VERSION, 4);
+  b.writeUInt32BE(magic, 0);
+  b.writeUInt8(version, 4);
   b.writeUInt8(0, 5);
   b.writeUInt16BE(SEGMENT_HEADER_BYTES, 6);
   return b;

@@ -22,11 +22,25 @@ export interface WriteFailure {
 /** The queues with pending records, written together at the next flush. */
 export class WriteBatch {
   #dirty: BatchedWriter[] = [];
+  #late: BatchedWriter[] = [];
   #queued = false;
 
   /** `w` holds records now; it is written at the next flush, at the latest at the end of the turn. */
   add(w: BatchedWriter): void {
     this.#dirty.push(w);
+    this.#queue();
+  }
+
+  /**
+   * As add(), but `w` is written after every queue added with add(): a journal that records a
+   * message leaving it (nsqd's in-flight journal) lands after the queue write that took it over.
+   */
+  addLate(w: BatchedWriter): void {
+    this.#late.push(w);
+    this.#queue();
+  }
+
+  #queue(): void {
     if (this.#queued) return;
     this.#queued = true;
     queueMicrotask(this.#flushQueued);
@@ -39,14 +53,26 @@ export class WriteBatch {
 
   /** Writes every pending queue; the failures, or null when all writes went through. */
   flush(): WriteFailure[] | null {
-    if (this.#dirty.length === 0) return null;
-    const list = this.#dirty;
-    this.#dirty = [];
+    if (this.#dirty.length === 0 && this.#late.length === 0) return null;
     let failures: WriteFailure[] | null = null;
-    for (const w of list) {
-      const error = w.flushPending();
-      if (error !== null) (failures ??= []).push({ name: w.name, error });
+    if (this.#dirty.length !== 0) {
+      const list = this.#dirty;
+      this.#dirty = [];
+      failures = flushAll(list, failures);
+    }
+    if (this.#late.length !== 0) {
+      const list = this.#late;
+      this.#late = [];
+      failures = flushAll(list, failures);
     }
     return failures;
   }
+}
+
+function flushAll(list: readonly BatchedWriter[], failures: WriteFailure[] | null): WriteFailure[] | null {
+  for (const w of list) {
+    const error = w.flushPending();
+    if (error !== null) (failures ??= []).push({ name: w.name, error });
+  }
+  return failures;
 }

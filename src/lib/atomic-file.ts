@@ -41,7 +41,7 @@ export function replaceFileAtomically(file: string, data: string, opts: AtomicRe
 }
 
 /** Makes a rename in `dir` durable; best effort (not every platform can fsync a directory). */
-function syncDir(dir: string): void {
+export function syncDir(dir: string): void {
   let fd: number | null = null;
   try {
     fd = fs.openSync(dir, 'r');

@@ -6,6 +6,8 @@ import type { MessageIdRef } from '../protocol/message-id.js';
 import { isEphemeral } from '../protocol/names.js';
 import { writeMessagesToBackend } from './backend-writes.js';
 import type { Consumer, NsqdContext } from './context.js';
+import { KIND_DEFERRED, KIND_IN_FLIGHT } from './inflight-journal-format.js';
+import type { InflightJournal, LiveMessages } from './inflight-journal.js';
 import { MessageHeap } from './message-heap.js';
 import { InFlightQueue } from './in-flight-queue.js';
 import { MessageIdMap } from './message-id-map.js';
@@ -48,6 +50,8 @@ export class Channel {
   readonly #memCap: number;
   readonly #mem: Deque<Message>;
   #backend: BackendQueue;
+  /** --durable-inflight (docs/extensions.md): records deliveries and deferrals; null when off. */
+  readonly #journal: InflightJournal | null;
   readonly #inFlight = new MessageIdMap();
   readonly #inFlightQueue = new InFlightQueue();
   readonly #deferred = new MessageIdMap();
@@ -75,6 +79,7 @@ export class Channel {
     this.#memCap = size === 0 && !this.ephemeral ? 0 : size;
     this.#mem = new Deque(Math.min(this.#memCap, 1024));
     this.#backend = ctx.makeBackend(`${topicName}:${name}`, this.ephemeral);
+    this.#journal = this.ephemeral ? null : (ctx.inflightJournals?.open(this, this.#backend) ?? null);
     this.e2e = ctx.makeE2eLatency();
     this.limits = ctx.extensions?.channelLimits(topicName, name) ?? NO_LIMITS;
     const o = ctx.options;
@@ -159,8 +164,25 @@ export class Channel {
     m.priority = this.#ctx.now() + delayMs;
     this.#deferred.add(m);
     this.#deferredHeap.push(m);
+    this.#journal?.deferred(m);
     return true;
   }
+
+  /** A deferred message replayed from the in-flight journal, due at `deadline` (epoch ms). */
+  restoreDeferred(m: Message, deadline: number): void {
+    // Called while the constructor opens the journal, before #journal is set: nothing is journaled.
+    this.#startDeferred(m, deadline - this.#ctx.now());
+  }
+
+  /** The in-flight journal's live state: every in-flight and deferred message. */
+  readonly journalLive: LiveMessages = (visit) => {
+    this.#inFlightQueue.forEach((m) => {
+      visit(KIND_IN_FLIGHT, m);
+    });
+    this.#deferredHeap.forEach((m) => {
+      visit(KIND_DEFERRED, m);
+    });
+  };
 
   /**
    * The original's non-blocking sends on the unbuffered zone / region queues (upstream nsqd/channel.go, topology-aware consumption): the
@@ -212,6 +234,7 @@ export class Channel {
     // take a message out first), so no lookup is needed.
     this.#inFlight.add(m);
     this.#inFlightQueue.push(m, c.msgTimeoutMs);
+    this.#journal?.inFlight(m);
     c.deliver(m);
   }
 
@@ -344,6 +367,7 @@ export class Channel {
   #removeInFlight(m: Message): void {
     this.#inFlight.delete(m);
     this.#inFlightQueue.remove(m);
+    this.#journal?.inFlightDone(m);
   }
 
   finishMessage(clientId: number, id: MessageIdRef): InFlightResult {
@@ -394,6 +418,7 @@ export class Channel {
     for (let m = this.#inFlightQueue.popDue(now); m !== undefined; m = this.#inFlightQueue.popDue(now)) {
       dirty = true;
       this.#inFlight.delete(m);
+      this.#journal?.inFlightDone(m);
       this.timeoutCount++;
       const owner = this.#byId.get(m.clientId);
       if (owner !== undefined) owner.inFlightReleased(1);
@@ -404,6 +429,7 @@ export class Channel {
     for (let m = this.#deferredHeap.popDue(now); m !== undefined; m = this.#deferredHeap.popDue(now)) {
       dirty = true;
       this.#deferred.delete(m);
+      this.#journal?.deferredDone(m);
       this.#put(m);
     }
     if (dirty) this.pump();
@@ -433,6 +459,7 @@ export class Channel {
     this.#deferredHeap.drain();
     this.#mem.clear();
     this.#backend.empty();
+    this.#journal?.clear();
     // Released consumers pump at once, so the queues must already be empty.
     for (const c of this.#consumers) c.inFlightReleased(Number.MAX_SAFE_INTEGER);
   }
@@ -445,27 +472,47 @@ export class Channel {
     this.#ctx.logger.info(`CHANNEL(${this.name}): deleting`);
     for (const c of [...this.#consumers]) c.closeForChannel();
     this.empty();
+    this.#journal?.delete();
     this.#backend.delete();
   }
 
-  /** Shutdown: close consumers, write memory, in-flight and deferred messages to disk. */
+  /**
+   * Shutdown: close consumers, write memory, in-flight and deferred messages to disk; with the
+   * in-flight journal, in-flight and deferred ones stay in the journal (with their deadlines)
+   * instead of going to the disk queue, so none is stored twice.
+   */
   close(): void {
     if (this.#exiting) return;
     this.#exiting = true;
     this.onEmpty = null;
     this.#ctx.logger.info(`CHANNEL(${this.name}): closing`);
     for (const c of [...this.#consumers]) c.closeForChannel();
-    if (this.#mem.length > 0 || this.#inFlight.size > 0 || this.#deferred.size > 0) {
-      this.#ctx.logger.info(
-        `CHANNEL(${this.name}): flushing ${this.#mem.length} memory ${this.#inFlight.size} in-flight ${this.#deferred.size} deferred messages to backend`,
-      );
-    }
-    if (!this.ephemeral) {
-      const pending = [...this.#mem.drain(), ...this.#inFlightQueue.drain(), ...this.#deferredHeap.drain()];
-      writeMessagesToBackend(this.#backend, pending, this.#ctx.logger, `CHANNEL(${this.name})`);
+    if (this.#journal !== null) {
+      this.#closeJournaled(this.#journal);
+    } else {
+      if (this.#mem.length > 0 || this.#inFlight.size > 0 || this.#deferred.size > 0) {
+        this.#ctx.logger.info(
+          `CHANNEL(${this.name}): flushing ${this.#mem.length} memory ${this.#inFlight.size} in-flight ${this.#deferred.size} deferred messages to backend`,
+        );
+      }
+      if (!this.ephemeral) {
+        const pending = [...this.#mem.drain(), ...this.#inFlightQueue.drain(), ...this.#deferredHeap.drain()];
+        writeMessagesToBackend(this.#backend, pending, this.#ctx.logger, `CHANNEL(${this.name})`);
+      }
     }
     this.#inFlight.clear();
     this.#deferred.clear();
     this.#backend.close();
+  }
+
+  /** Shutdown with the in-flight journal: the memory queue goes to disk, the rest stays journaled. */
+  #closeJournaled(journal: InflightJournal): void {
+    const [mem, inFlight, deferred] = [this.#mem.length, this.#inFlight.size, this.#deferred.size];
+    if (mem > 0) this.#ctx.logger.info(`CHANNEL(${this.name}): flushing ${mem} memory messages to backend`);
+    if (inFlight > 0 || deferred > 0) {
+      this.#ctx.logger.info(`CHANNEL(${this.name}): keeping ${inFlight} in-flight ${deferred} deferred messages in the in-flight journal`);
+    }
+    writeMessagesToBackend(this.#backend, this.#mem.drain(), this.#ctx.logger, `CHANNEL(${this.name})`);
+    journal.close(this.journalLive);
   }
 }

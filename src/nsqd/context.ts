@@ -5,6 +5,7 @@ import type { Logger } from '../lib/logger.js';
 import type { NsqdOptions } from './options.js';
 import type { E2eLatency } from '../lib/quantile.js';
 import type { QueueHooks } from './queue-hooks.js';
+import type { InflightJournals } from './inflight-journals.js';
 
 /** What the daemon lends to its topics and channels: options, logging, storage and notifications. */
 export interface NsqdContext {
@@ -26,6 +27,8 @@ export interface NsqdContext {
   now(): number;
   /** The opt-in queue extensions (docs/extensions.md); absent, topics and channels behave as the original's. */
   readonly extensions?: QueueHooks;
+  /** Opens each durable channel's in-flight journal (--durable-inflight, docs/extensions.md); absent, none is read or written. */
+  readonly inflightJournals?: InflightJournals;
 }
 
 /**

@@ -66,6 +66,13 @@ export class InFlightQueue {
     return best;
   }
 
+  /** Calls `visit` for every queued message (in-flight journal compaction). */
+  forEach(visit: (m: Message) => void): void {
+    for (const head of this.#lists.values()) {
+      for (let m = head.qNext!; m !== head; m = m.qNext!) visit(m);
+    }
+  }
+
   /** Removes every message, ordered by delivery time. */
   drain(): Message[] {
     const out: Message[] = [];

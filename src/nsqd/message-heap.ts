@@ -50,6 +50,11 @@ export class MessageHeap {
     this.#up(m.heapIndex);
   }
 
+  /** Calls `visit` for every message (heap order). */
+  forEach(visit: (m: Message) => void): void {
+    for (const m of this.#items) visit(m);
+  }
+
   /** Removes every message (heap order). */
   drain(): Message[] {
     const out = this.#items;

@@ -23,6 +23,7 @@ import { createHttpApi } from './http-api.js';
 import { LookupManager } from './lookup-manager.js';
 import { watchAcceptErrors, watchDescriptorLimit } from './accept-errors.js';
 import { FlushScheduler } from './flush-scheduler.js';
+import { InflightJournals } from './inflight-journals.js';
 import { MetadataFile, readMetadata, type Metadata } from './metadata.js';
 import { NSQD_VERSION, tlsVersionNodeName, type NsqdOptions } from './options.js';
 import { COMMANDS } from './protocol-v2.js';
@@ -52,6 +53,8 @@ export class Nsqd implements NsqdContext {
   /** Damaged disk-queue bytes skipped per queue (--disk-checksums, docs/disk-format.md). */
   readonly corruptionTally = new CorruptionTally();
   readonly flushScheduler = new FlushScheduler();
+  /** Channels' in-flight journals (--durable-inflight, docs/extensions.md). */
+  readonly inflightJournals: InflightJournals;
   readonly #metadataFile: MetadataFile;
   readonly #topics = new Map<string, Topic>();
   readonly clients = new Map<number, ClientV2>();
@@ -88,6 +91,7 @@ export class Nsqd implements NsqdContext {
     this.options = options;
     this.logger = logger ?? new Logger(options.logPrefix, options.logLevel);
     this.extensions = new QueueExtensions(this);
+    this.inflightJournals = new InflightJournals(this);
     this.#drain = new Drain({
       logger: this.logger,
       topics: () => this.topics(),

@@ -99,6 +99,8 @@ export interface NsqdOptions {
   maxDepthPolicy: string;
   /** `--disk-checksums`: new disk-queue segments get per-record CRC32C (docs/disk-format.md). */
   diskChecksums: boolean;
+  /** `--durable-inflight`: in-flight and deferred messages are journaled and survive a crash (docs/extensions.md). */
+  durableInflight: boolean;
 
   // Fixed internals with no flag (upstream `nsqd/options.go` NewOptions).
   clientTimeout: number;
@@ -241,6 +243,7 @@ function nsqdFlagSpecs(host: string, nodeId: number): FlagSpec[] {
     { name: 'max-depth', type: 'int', default: 0, usage: 'extension: maximum messages queued per topic/channel (0 = unbounded)' },
     { name: 'max-depth-policy', type: 'string', default: 'reject', usage: "extension: what a full topic does with a publish: 'reject' it or 'drop-oldest'" },
     { name: 'disk-checksums', type: 'bool', default: false, usage: 'extension: write new diskqueue segments with a CRC32C per record, so damage costs only the damaged records' },
+    { name: 'durable-inflight', type: 'bool', default: false, usage: 'extension: journal in-flight and deferred messages so that they survive a crash or restart with their deadlines and attempts' },
   ];
 }
 

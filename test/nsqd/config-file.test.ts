@@ -90,7 +90,7 @@ function configFile(text: string): string {
 describe('nsqd config file', () => {
   it('knows every key of the original table plus the extensions (docs/extensions.md)', () => {
     const spec = SPEC_KEYS.map(([k]) => k);
-    const extensions = ['max_defer_timeout', 'max_attempts', 'dead_letter_topic_suffix', 'msg_ttl', 'max_depth', 'max_depth_policy', 'disk_checksums'];
+    const extensions = ['max_defer_timeout', 'max_attempts', 'dead_letter_topic_suffix', 'msg_ttl', 'max_depth', 'max_depth_policy', 'disk_checksums', 'durable_inflight'];
     assert.deepEqual([...nsqdConfigKeys()].sort(), [...spec, ...extensions].sort());
   });
 

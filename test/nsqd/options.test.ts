@@ -286,5 +286,16 @@ test('/config/:opt rendering', () => {
   }
   const keys = nsqdConfigKeys();
   assert.ok(keys.includes('id') && keys.includes('nsqlookupd_tcp_addresses') && keys.includes('e2e_processing_latency_percentiles'));
-  assert.equal(keys.length, 60); // the original's 53, max_defer_timeout, the 5 queue extensions and disk_checksums
+  assert.equal(keys.length, 61); // the original's 53, max_defer_timeout, the 5 queue extensions, disk_checksums, durable_inflight
+});
+
+test('--durable-inflight: off by default, a Go-style bool flag, config key durable_inflight, listed by -h', (t) => {
+  assert.equal(defaultNsqdOptions().durableInflight, false);
+  assert.equal(parseNsqdArgs(['--durable-inflight']).options.durableInflight, true);
+  assert.equal(parseNsqdArgs(['-durable-inflight=false']).options.durableInflight, false);
+  const cfg = join(tempDir('tsnsq-opts-', t), 'nsqd.cfg');
+  writeFileSync(cfg, 'durable_inflight = true\n');
+  assert.equal(parseNsqdArgs([`--config=${cfg}`]).options.durableInflight, true);
+  assert.deepEqual(nsqdConfigValue(parseNsqdArgs([`--config=${cfg}`]).options, 'durable_inflight'), { kind: 'json', value: true });
+  assert.match(nsqdUsage(), /\n {2}-durable-inflight\n {4}\textension: journal in-flight and deferred messages/);
 });
