@@ -43,6 +43,10 @@ export interface TransportSink {
  * deflate), output buffering into one write per batch, and back-pressure in both directions
  * (deliveries stop while the peer does not read; reading stops while its answers pile up).
  * Knows frames only as bytes, nothing of commands or protocol state.
+ *
+ * About 470 lines because the layers (TLS, snappy, deflate), the output batching and the pause
+ * mask (busy, backlog, time slice) act on the same socket and must be switched together on
+ * upgrades and close.
  */
 export class ClientTransport implements Flushable {
   readonly remoteIp: string;

@@ -22,6 +22,10 @@ type InputState = 'reading' | 'ended' | 'finished';
  * the handler table with the table's preconditions, answers errors (closing on fatal ones, in
  * one place), and is the channel's Consumer. Bytes, TLS and compression are ClientTransport's;
  * heartbeats and deadlines ClientHeartbeat's.
+ *
+ * About 480 lines because it is also the channel's Consumer (delivery, RDY and in-flight counts,
+ * per-client stats) and those share the session's state; the command handlers live apart in
+ * protocol-v2.ts, the bytes in ClientTransport.
  */
 export class ClientV2 implements Consumer {
   readonly id: number;

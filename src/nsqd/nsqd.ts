@@ -40,7 +40,7 @@ export interface BoundAddress {
 /**
  * The nsqd daemon: owns topics, client connections, the TCP/HTTP(S) listeners, the metadata
  * file, the queue-scan timer and the registration with nsqlookupd (upstream `nsqd/nsqd.go`).
- * Near 490 lines because it is the one place these lifecycles meet (start order, shutdown order,
+ * Near 560 lines because it is the one place these lifecycles meet (start order, shutdown order,
  * the NsqdContext the topics and clients call back into); the work itself lives elsewhere.
  */
 export class Nsqd implements NsqdContext {

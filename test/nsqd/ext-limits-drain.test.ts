@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { startNsqd, type Daemon } from '../helpers/daemons.js';
+import { startNsqd, startNsqlookupd, type Daemon } from '../helpers/daemons.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { eventually, sleep } from '../helpers/wait.js';
-import { channelOf, post, postOk, statsJson, topicOf } from './http-helpers.js';
+import { channelOf, getJson, post, postOk, statsJson, topicOf } from './http-helpers.js';
 
 /** TTL, max depth and drain (docs/extensions.md) against a real nsqd, seen through /stats and the publisher's errors. */
 describe('message TTL, bounded queues and drain', () => {
@@ -101,5 +101,42 @@ describe('message TTL, bounded queues and drain', () => {
     await eventually(() => d.proc.exitCode !== null, 10000, 'nsqd to exit');
     assert.equal(await d.stop(), 0);
     assert.match(d.logs(), /DRAIN: complete/);
+  });
+  it('drain: nsqd leaves nsqlookupd at once while it still delivers what it holds', async () => {
+    const lookupd = await startNsqlookupd();
+    daemons.push(lookupd);
+    const d = await startNsqd([`--lookupd-tcp-address=127.0.0.1:${lookupd.tcpPort}`]);
+    daemons.push(d);
+    await postOk(d.httpPort, '/topic/create?topic=lk');
+    await postOk(d.httpPort, '/channel/create?topic=lk&channel=c');
+    await postOk(d.httpPort, '/pub?topic=lk', 'held');
+    type Lookup = { channels: string[]; producers: { tcp_port: number }[] };
+    const registered = await eventually(async () => {
+      const r = await getJson<Lookup>(lookupd.httpPort, '/lookup?topic=lk').catch(() => null);
+      return r !== null && r.producers.length === 1 && r.channels.includes('c') ? r : false;
+    }, 10000, 'nsqd registered with nsqlookupd');
+    assert.equal(registered.producers[0]?.tcp_port, d.tcpPort);
+
+    const r = await post(d.httpPort, '/drain');
+    assert.equal(r.status, 200, r.text);
+    // The producer disappears from the topic (the channel registration is emptied too) while
+    // nsqd still holds a message, so consumers polling lookupd stop finding it.
+    await eventually(async () => {
+      const l = await getJson<Lookup>(lookupd.httpPort, '/lookup?topic=lk');
+      return l.producers.length === 0;
+    }, 10000, 'nsqd gone from /lookup');
+    const nodes = await getJson<{ producers: { tcp_port: number; topics: string[] }[] }>(lookupd.httpPort, '/nodes');
+    assert.deepEqual(nodes.producers.find((p) => p.tcp_port === d.tcpPort)?.topics ?? [], []);
+    assert.equal(d.proc.exitCode, null, 'nsqd keeps running while it holds a message');
+
+    const sub = await connect(d);
+    sub.send('SUB lk c');
+    await sub.expectResponse('OK');
+    sub.send('RDY 1');
+    const m = await sub.readMessage();
+    assert.equal(m.body.toString(), 'held');
+    sub.send(`FIN ${m.id}`);
+    await eventually(() => d.proc.exitCode !== null, 10000, 'nsqd to exit');
+    assert.equal(await d.stop(), 0);
   });
 });
