@@ -106,6 +106,20 @@ class Context implements HttpContext {
       const chunks: Buffer[] = [];
       let size = 0;
       let done = false;
+      // With a declared length the body is copied into one buffer as it arrives: concatenating
+      // 5 MiB of chunks at the end would hold the event loop for one long copy.
+      const declared = Number(req.headers['content-length']);
+      let whole = Number.isInteger(declared) && declared > 0 && declared <= limit + 1 ? Buffer.allocUnsafe(declared) : null;
+      const keep = (piece: Buffer): void => {
+        if (whole !== null && size + piece.length <= whole.length) {
+          piece.copy(whole, size);
+        } else {
+          if (whole !== null) chunks.push(whole.subarray(0, size));
+          whole = null;
+          chunks.push(piece);
+        }
+        size += piece.length;
+      };
       const finish = (tooBig: boolean): void => {
         if (done) return;
         done = true;
@@ -115,19 +129,18 @@ class Context implements HttpContext {
         req.off('aborted', onAborted);
         if (tooBig) req.resume(); // drain the rest so the connection stays usable
         const first = chunks[0];
-        const body = chunks.length === 1 && first !== undefined ? first : Buffer.concat(chunks, size);
+        const body =
+          whole !== null ? whole.subarray(0, size) : chunks.length === 1 && first !== undefined ? first : Buffer.concat(chunks, size);
         resolve({ body, tooBig });
       };
       const onData = (chunk: Buffer): void => {
         const room = limit + 1 - size;
         if (chunk.length >= room) {
-          chunks.push(chunk.length === room ? chunk : chunk.subarray(0, room));
-          size += room;
+          keep(chunk.length === room ? chunk : chunk.subarray(0, room));
           finish(size > limit);
           return;
         }
-        chunks.push(chunk);
-        size += chunk.length;
+        keep(chunk);
       };
       const onEnd = (): void => finish(size > limit);
       const onError = (err: Error): void => {

@@ -6,15 +6,20 @@
  */
 export class BodyBatch {
   readonly #data: Buffer;
-  readonly #starts: Int32Array;
-  readonly #ends: Int32Array;
+  // Offsets in chunks of 2^#shift entries (one chunk when built from single arrays).
+  readonly #starts: Int32Array[];
+  readonly #ends: Int32Array[];
+  readonly #shift: number;
+  readonly #mask: number;
   readonly length: number;
 
-  constructor(data: Buffer, starts: Int32Array, ends: Int32Array, length = starts.length) {
+  constructor(data: Buffer, starts: Int32Array | Int32Array[], ends: Int32Array | Int32Array[], length?: number, chunkShift = 31) {
     this.#data = data;
-    this.#starts = starts;
-    this.#ends = ends;
-    this.length = length;
+    this.#starts = Array.isArray(starts) ? starts : [starts];
+    this.#ends = Array.isArray(ends) ? ends : [ends];
+    this.#shift = chunkShift;
+    this.#mask = chunkShift === 31 ? 0x7fffffff : (1 << chunkShift) - 1;
+    this.length = length ?? (Array.isArray(starts) ? 0 : starts.length);
   }
 
   /**
@@ -22,7 +27,9 @@ export class BodyBatch {
    * as any one of its messages waits in a queue.
    */
   copy(i: number): Buffer {
-    return Buffer.from(this.#data.subarray(this.#starts[i]!, this.#ends[i]!));
+    const c = i >>> this.#shift;
+    const k = i & this.#mask;
+    return Buffer.from(this.#data.subarray(this.#starts[c]![k]!, this.#ends[c]![k]!));
   }
 
   /** Every body, copied (tests and small batches). */
@@ -33,11 +40,20 @@ export class BodyBatch {
   }
 }
 
-/** Collects bodies whose number is not known in advance (the text /mpub body). */
+/** log2 of the offsets a builder keeps per chunk. */
+const CHUNK_SHIFT = 12;
+const CHUNK = 1 << CHUNK_SHIFT;
+
+/**
+ * Collects bodies whose number is not known in advance (the text /mpub body). Offsets go into
+ * fixed-size chunks rather than a doubled array: growing to millions of entries would copy and
+ * zero tens of MiB in one go, holding the event loop.
+ */
 export class BodyBatchBuilder {
   readonly #data: Buffer;
-  #starts = new Int32Array(1024);
-  #ends = new Int32Array(1024);
+  readonly #starts: Int32Array[] = [];
+  readonly #ends: Int32Array[] = [];
+  #cur = CHUNK;
   #n = 0;
 
   constructor(data: Buffer) {
@@ -45,20 +61,19 @@ export class BodyBatchBuilder {
   }
 
   add(start: number, end: number): void {
-    if (this.#n === this.#starts.length) {
-      const starts = new Int32Array(this.#n * 2);
-      starts.set(this.#starts);
-      this.#starts = starts;
-      const ends = new Int32Array(this.#n * 2);
-      ends.set(this.#ends);
-      this.#ends = ends;
+    if (this.#cur === CHUNK) {
+      this.#starts.push(new Int32Array(CHUNK));
+      this.#ends.push(new Int32Array(CHUNK));
+      this.#cur = 0;
     }
-    this.#starts[this.#n] = start;
-    this.#ends[this.#n] = end;
+    const c = this.#starts.length - 1;
+    this.#starts[c]![this.#cur] = start;
+    this.#ends[c]![this.#cur] = end;
+    this.#cur++;
     this.#n++;
   }
 
   build(): BodyBatch {
-    return new BodyBatch(this.#data, this.#starts, this.#ends, this.#n);
+    return new BodyBatch(this.#data, this.#starts, this.#ends, this.#n, CHUNK_SHIFT);
   }
 }

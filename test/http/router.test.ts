@@ -318,3 +318,29 @@ test('cleanPath', () => {
   assert.equal(cleanPath('/a/./b/../c'), '/a/c');
   assert.equal(cleanPath('/..'), '/');
 });
+
+test('a body with Content-Length arriving in pieces is read whole; chunked bodies too; the limit holds', async () => {
+  const send = (pieces: string[], headers: Record<string, string>) =>
+    new Promise<Reply>((resolve, reject) => {
+      const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/pub?topic=t', agent: false, headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }));
+      });
+      req.on('error', reject);
+      let i = 0;
+      const next = (): void => {
+        if (i === pieces.length) {
+          req.end();
+          return;
+        }
+        req.write(pieces[i++]!);
+        setTimeout(next, 5);
+      };
+      next();
+    });
+  assert.equal((await send(['abc', 'de', 'fgh'], { 'Content-Length': '8' })).body, 'OK abcdefgh');
+  assert.equal((await send(['abc', 'de', 'fgh'], { 'Transfer-Encoding': 'chunked' })).body, 'OK abcdefgh');
+  assert.equal((await send(['abcdef', 'ghijkl'], { 'Transfer-Encoding': 'chunked' })).status, 413);
+  assert.equal((await send(['abcdef', 'ghijkl'], { 'Content-Length': '12' })).status, 413);
+});
