@@ -5,9 +5,11 @@
  * MPUB of a million one-byte messages, a 5 MiB /mpub text body of 2.6M lines, a 5 MiB IDENTIFY
  * nested 2.6M deep (refused) and one of 400k keys. Prints the probe's longest wait and p99 per
  * input, next to its waits with nothing else going on. Every input is built before the probe
- * starts, so this process's own work does not count.
+ * starts, and the probe runs in a worker thread (probe-worker.ts), so this process's own work
+ * does not count.
  */
 import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { mpubCommand } from '../src/client/commands.js';
 import { BenchConn } from './bench-conn.js';
 import { pct, start, stop } from './durable-bench.js';
@@ -67,40 +69,31 @@ function inputs(port: number, httpPort: number): HeavyInput[] {
   ];
 }
 
-/** PUB round trips on their own connection until stopped: every round trip's duration. */
-class Prober {
-  readonly lat: number[] = [];
-  #stop = false;
-  #done: Promise<void>;
-
-  constructor(c: BenchConn) {
-    const cmd = Buffer.from('PUB responsive_probe\n\x00\x00\x00\x01p', 'latin1');
-    this.#done = (async () => {
-      while (!this.#stop) {
-        const s = performance.now();
-        await c.send(cmd);
-        this.lat.push(performance.now() - s);
-      }
-    })();
-  }
-
-  /** Stops and returns the durations recorded. */
-  async stop(): Promise<number[]> {
-    this.#stop = true;
-    await this.#done;
-    return this.lat;
-  }
-}
-
 /** The probe's figures while `work` runs (or for `ms` when it is null): max and p99 in ms. */
 async function probeDuring(port: number, work: (() => Promise<unknown>) | null, ms = 1000): Promise<{ n: number; max: number; p99: number }> {
-  const c = await BenchConn.connect(port);
-  const p = new Prober(c);
-  if (work === null) await new Promise((r) => setTimeout(r, ms));
-  else await work();
-  const lat = (await p.stop()).sort((x, y) => x - y);
-  c.close();
-  return { n: lat.length, max: lat.at(-1) ?? 0, p99: pct(lat, 99) };
+  // The prober runs in a worker thread: this thread's own work (sending 5 MiB, collecting the
+  // garbage of building the inputs) must not count as nsqd's.
+  const w = new Worker(new URL('./probe-worker.js', import.meta.url), { workerData: { port } });
+  const messages: unknown[] = [];
+  let wake: (() => void) | null = null;
+  w.on('message', (m: unknown) => {
+    messages.push(m);
+    wake?.();
+  });
+  const next = async (): Promise<unknown> => {
+    while (messages.length === 0) await new Promise<void>((r) => (wake = r));
+    return messages.shift();
+  };
+  try {
+    await next(); // 'ready'
+    if (work === null) await new Promise((r) => setTimeout(r, ms));
+    else await work();
+    w.postMessage('stop');
+    const lat = ((await next()) as number[]).sort((x, y) => x - y);
+    return { n: lat.length, max: lat.at(-1) ?? 0, p99: pct(lat, 99) };
+  } finally {
+    await w.terminate();
+  }
 }
 
 /** Runs the probe against a fresh nsqd and prints one line per input. */
