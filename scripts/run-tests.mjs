@@ -17,5 +17,7 @@ function collect(dir, out) {
 const filter = process.argv.slice(2);
 let files = collect('dist/test', []);
 if (filter.length) files = files.filter((f) => filter.some((x) => f.includes(x)));
-const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...files], { stdio: 'inherit' });
+// --test-force-exit: a test that fails half-way can leave a client's timers behind; the file's
+// process must still end (its 'exit' handlers stop the daemons it started) rather than hang CI.
+const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-force-exit', ...files], { stdio: 'inherit' });
 process.exit(r.status ?? 1);

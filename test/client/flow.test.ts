@@ -47,10 +47,18 @@ describe('consumer flow control over three nsqd', () => {
   let nodes: Daemon[] = [];
   const addrs = () => nodes.map((n) => `127.0.0.1:${n.tcpPort}`);
 
+  // Clients of a test that failed half-way are closed here, or their timers keep the file alive.
+  const clients: Array<{ close(): Promise<void> }> = [];
+  const track = <T extends { close(): Promise<void> }>(c: T): T => {
+    clients.push(c);
+    return c;
+  };
+
   before(async () => {
     nodes = await Promise.all([startNsqd(), startNsqd(), startNsqd()]);
   });
   after(async () => {
+    await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
     await Promise.all(nodes.map((n) => n.stop()));
   });
 
@@ -65,7 +73,7 @@ describe('consumer flow control over three nsqd', () => {
     let rdyOverBudget = 0;
     let backoffs = 0;
 
-    const consumer = new Consumer(topic, 'ch', {
+    const consumer = track(new Consumer(topic, 'ch', {
       nsqdTcpAddresses: addrs(),
       maxInFlight,
       backoffMultiplier: 5,
@@ -73,7 +81,7 @@ describe('consumer flow control over three nsqd', () => {
       defaultRequeueDelay: 0,
       maxAttempts: 0,
       logger: quietLogger(),
-    });
+    }));
     consumer.on('backoff', (level: number) => level > 0 && backoffs++);
     consumer.handle(async (m: Message) => {
       if (consumer.totalRdy > maxInFlight) rdyOverBudget++;
@@ -90,7 +98,7 @@ describe('consumer flow control over three nsqd', () => {
     const watch = watchReadyCount(nodes, topic, 'ch');
 
     // Publish while consuming: round-robin batches over the three nodes.
-    const producers = addrs().map((a) => new Producer(a, { logger: quietLogger() }));
+    const producers = addrs().map((a) => track(new Producer(a, { logger: quietLogger() })));
     const batches: Promise<void>[] = [];
     for (let start = 0, k = 0; start < total; start += 100, k++) {
       const bodies = Array.from({ length: Math.min(100, total - start) }, (_, j) => String(start + j));
@@ -128,19 +136,19 @@ describe('consumer flow control over three nsqd', () => {
   it('rotates RDY when max-in-flight is below the connection count, never exceeding it', async () => {
     const topic = 'rotate';
     for (const a of addrs()) {
-      const p = new Producer(a, { logger: quietLogger() });
+      const p = track(new Producer(a, { logger: quietLogger() }));
       await p.mpublish(topic, Array.from({ length: 20 }, (_, i) => `${a}/${i}`));
       await p.close();
     }
     const seen = new Set<string>();
-    const consumer = new Consumer(topic, 'ch', {
+    const consumer = track(new Consumer(topic, 'ch', {
       nsqdTcpAddresses: addrs(),
       maxInFlight: 2,
       rdyRedistributeInterval: 50,
       lowRdyIdleTimeout: 100,
       lowRdyTimeout: 300,
       logger: quietLogger(),
-    });
+    }));
     consumer.handle((m) => void seen.add(m.body.toString()));
     const watch = watchReadyCount(nodes, topic, 'ch');
     await consumer.connect();
@@ -153,18 +161,23 @@ describe('consumer flow control over three nsqd', () => {
 
   it('backs off with RDY 0 everywhere, tests with RDY 1, and recovers the full share', async () => {
     const topic = 'backoff';
-    const p = new Producer(addrs()[0]!, { logger: quietLogger() });
+    const p = track(new Producer(addrs()[0]!, { logger: quietLogger() }));
     await p.mpublish(topic, Array.from({ length: 40 }, (_, i) => String(i)));
     const levels: number[] = [];
     let failuresLeft = 3;
-    const consumer = new Consumer(topic, 'ch', {
+    const consumer = track(new Consumer(topic, 'ch', {
       nsqdTcpAddresses: addrs(),
       maxInFlight: 6,
       backoffMultiplier: 100,
       maxBackoffDuration: 2000,
       defaultRequeueDelay: 0,
+      // Only node 0 has messages: the RDY 1 that tests the waters after a backoff goes to a random
+      // connection and moves on by redistribution once it stays idle (go-nsq), which with the
+      // defaults (every 5 s, idle after 10 s) could take longer than this test waits.
+      rdyRedistributeInterval: 100,
+      lowRdyIdleTimeout: 300,
       logger: quietLogger(),
-    });
+    }));
     consumer.on('backoff', (l: number) => levels.push(l));
     let rdyDuringBackoff = -1;
     let done = 0;
