@@ -55,7 +55,13 @@ process.on('exit', () => {
 export function tempDir(prefix = 'tsnsq-', t?: { after(fn: () => void): void }): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
   tempDirs.add(dir);
-  t?.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  t?.after(() => {
+    // A daemon of the test may still be writing here (its stop hook can run after this one):
+    // whatever cannot be removed now goes when the process exits.
+    try {
+      fs.rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+    } catch {}
+  });
   return dir;
 }
 
