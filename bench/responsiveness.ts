@@ -8,6 +8,7 @@
  * starts, and the probe runs in a worker thread (probe-worker.ts), so this process's own work
  * does not count.
  */
+import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { mpubCommand } from '../src/client/commands.js';
@@ -74,22 +75,13 @@ async function probeDuring(port: number, work: (() => Promise<unknown>) | null, 
   // The prober runs in a worker thread: this thread's own work (sending 5 MiB, collecting the
   // garbage of building the inputs) must not count as nsqd's.
   const w = new Worker(new URL('./probe-worker.js', import.meta.url), { workerData: { port } });
-  const messages: unknown[] = [];
-  let wake: (() => void) | null = null;
-  w.on('message', (m: unknown) => {
-    messages.push(m);
-    wake?.();
-  });
-  const next = async (): Promise<unknown> => {
-    while (messages.length === 0) await new Promise<void>((r) => (wake = r));
-    return messages.shift();
-  };
   try {
-    await next(); // 'ready'
+    await once(w, 'message'); // connected
     if (work === null) await new Promise((r) => setTimeout(r, ms));
     else await work();
     w.postMessage('stop');
-    const lat = ((await next()) as number[]).sort((x, y) => x - y);
+    const [lat] = (await once(w, 'message')) as [number[]];
+    lat.sort((x, y) => x - y);
     return { n: lat.length, max: lat.at(-1) ?? 0, p99: pct(lat, 99) };
   } finally {
     await w.terminate();

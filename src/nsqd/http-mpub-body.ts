@@ -1,5 +1,5 @@
 import { HttpApiError } from '../http/api-error.js';
-import { BodyBatch, BodyBatchBuilder } from '../protocol/body-batch.js';
+import { BodyBatch, BodyBatchBuilder, type Bodies } from '../protocol/body-batch.js';
 
 /**
  * The /mpub request bodies (upstream nsqd/http.go doMPUB), as resumable parsers: each yields every
@@ -11,7 +11,7 @@ const YIELD_EVERY = 4096;
 const err = (text: string) => new HttpApiError(413, text);
 
 /** The binary body: the TCP MPUB payload without its length, parsed with the TCP rules. */
-export function* parseBinaryMpub(body: Buffer, maxBodySize: number, maxMsgSize: number): Generator<void, BodyBatch, void> {
+export function* parseBinaryMpub(body: Buffer, maxBodySize: number, maxMsgSize: number): Generator<void, Bodies, void> {
   if (body.length < 4) throw err('BAD_BODY');
   const count = body.readInt32BE(0);
   if (count <= 0 || count > Math.floor((maxBodySize - 4) / 5)) throw err('BAD_BODY');
@@ -37,7 +37,7 @@ export function* parseBinaryMpub(body: Buffer, maxBodySize: number, maxMsgSize: 
  * line, empty lines skipped, a `\r` kept. Upstream reads line by line, so an oversized line met
  * before the byte limit is MSG_TOO_BIG, and the line that reaches the limit is BODY_TOO_BIG.
  */
-export function* splitTextMpub(body: Buffer, maxBodySize: number, maxMsgSize: number): Generator<void, BodyBatch, void> {
+export function* splitTextMpub(body: Buffer, maxBodySize: number, maxMsgSize: number): Generator<void, Bodies, void> {
   const out = new BodyBatchBuilder(body);
   const readMax = maxBodySize + 1;
   let start = 0;

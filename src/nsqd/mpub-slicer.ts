@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { BodyBatch } from '../protocol/body-batch.js';
+import type { Bodies } from '../protocol/body-batch.js';
 import { nextTurn, SLICE_BUDGET_MS } from './event-loop-slice.js';
 import type { Topic } from './topic.js';
 
@@ -28,7 +28,7 @@ export async function runSliced<T>(gen: Generator<void, T, void>): Promise<T> {
  * in between; the publishing connection reads no further command until the returned promise
  * settles. Throws (or rejects with) the topic's PutError.
  */
-export function publishBodies(topic: Topic, bodies: BodyBatch, tsHi: number, tsLo: number): void | Promise<void> {
+export function publishBodies(topic: Topic, bodies: Bodies, tsHi: number, tsLo: number): void | Promise<void> {
   const start = publishSlice(topic, bodies, 0, tsHi, tsLo);
   if (start === bodies.length) return;
   return (async () => {
@@ -41,7 +41,7 @@ export function publishBodies(topic: Topic, bodies: BodyBatch, tsHi: number, tsL
 }
 
 /** Publishes from `from` until the budget is spent; returns where it stopped. */
-function publishSlice(topic: Topic, bodies: BodyBatch, from: number, tsHi: number, tsLo: number): number {
+function publishSlice(topic: Topic, bodies: Bodies, from: number, tsHi: number, tsLo: number): number {
   const t0 = performance.now();
   let i = from;
   while (i < bodies.length) {

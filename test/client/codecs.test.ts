@@ -22,6 +22,7 @@ import {
   splitHostPort,
   type ClientOptions,
 } from '../../src/client/index.js';
+import { copyAll } from '../../src/protocol/body-batch.js';
 import { CommandParser } from '../../src/protocol/command-parser.js';
 import { testCerts } from '../helpers/certs.js';
 
@@ -53,7 +54,7 @@ describe('command encoding', () => {
         if (it.type === 'line' && it.hasBody) p.acceptBody();
         else if (it.type === 'line') items.push({ name: it.name, params: it.params });
         else if (it.type === 'body') items.push({ name: it.name, params: it.params, body: it.body.toString() });
-        else items.push({ name: it.name, params: it.params, messages: it.messages.toArray().map(String) });
+        else items.push({ name: it.name, params: it.params, messages: copyAll(it.messages).map(String) });
       }
     }
     assert.deepEqual(items, [

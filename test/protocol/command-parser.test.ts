@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CommandParser, MAX_LINE_LENGTH, SilentClose, type ParsedItem, type ParserLimits } from '../../src/protocol/command-parser.js';
+import { copyAll } from '../../src/protocol/body-batch.js';
 import { ProtocolError } from '../../src/protocol/errors.js';
 
 /**
@@ -66,7 +67,7 @@ function run(input: Buffer, chunk = 0, opts: { magic?: boolean; eof?: boolean; l
 
 function copyItem(item: ParsedItem): Item {
   if (item.type === 'body') return { ...item, params: [...item.params], body: Buffer.from(item.body) };
-  if (item.type === 'mpub') return { ...item, params: [...item.params], messages: item.messages.toArray() };
+  if (item.type === 'mpub') return { ...item, params: [...item.params], messages: copyAll(item.messages) };
   return { ...item, params: [...item.params] };
 }
 
