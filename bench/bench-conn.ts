@@ -4,10 +4,15 @@ import { FRAME_TYPE_ERROR, FRAME_TYPE_MESSAGE, FRAME_TYPE_RESPONSE } from '../sr
 
 /**
  * How a bench consumer answers deliveries. `each`: one FIN written per message as it is
- * handled, as bench_reader, go-nsq and nsqjs do (the server sees many small reads). `corked`:
- * the FINs for one received chunk go out in one write.
+ * handled, as go-nsq and nsqjs do (the server sees many small reads). `bufio`: as the original's
+ * bench_reader (nsq bench/bench_reader/bench_reader.go): FINs go into a 4 KiB buffer written when
+ * full (a FIN can straddle two writes) and flushed after every message in the last quarter of each
+ * RDY window; RDY is sent once. `corked`: the FINs for one received chunk go out in one write.
  */
-export type FinMode = 'each' | 'corked';
+export type FinMode = 'each' | 'bufio' | 'corked';
+
+/** The size of Go's default bufio.Writer, which bench_reader writes its FINs through. */
+const GO_BUFIO_SIZE = 4096;
 
 /**
  * A minimal, allocation-light V2 connection for the benchmarks: pre-encoded PUB/MPUB sent as is
@@ -88,8 +93,14 @@ export class BenchConn {
     await p;
     this.#cork = fin === 'corked';
     const rdyCmd = rdyCommand(rdy);
+    this.onMessage = fin === 'bufio' ? this.#bufioFinisher(rdy, onBody) : this.#eachFinisher(rdy, rdyCmd, onBody);
+    this.sock.write(rdyCmd);
+  }
+
+  /** One FIN write per message, RDY re-sent as go-nsq does. */
+  #eachFinisher(rdy: number, rdyCmd: Buffer, onBody: (buf: Buffer, bodyOff: number) => void): BenchConn['onMessage'] {
     let remain = rdy;
-    this.onMessage = (buf, off) => {
+    return (buf, off) => {
       onBody(buf, off + 26);
       const cmd = Buffer.allocUnsafe(21);
       cmd.write('FIN ', 0, 'latin1');
@@ -101,7 +112,35 @@ export class BenchConn {
         remain = rdy;
       }
     };
-    this.sock.write(rdyCmd);
+  }
+
+  /** bench_reader's FINs: through a 4 KiB buffer as Go's bufio.Writer fills and flushes it. */
+  #bufioFinisher(rdy: number, onBody: (buf: Buffer, bodyOff: number) => void): BenchConn['onMessage'] {
+    let out = Buffer.allocUnsafe(GO_BUFIO_SIZE);
+    let used = 0;
+    let count = 0;
+    const flush = () => {
+      if (used === 0) return;
+      this.sock.write(out.subarray(0, used));
+      out = Buffer.allocUnsafe(GO_BUFIO_SIZE); // the socket may still hold the written one
+      used = 0;
+    };
+    const fin = Buffer.allocUnsafe(21);
+    fin.write('FIN ', 0, 'latin1');
+    fin[20] = 10;
+    return (buf, off) => {
+      onBody(buf, off + 26);
+      buf.copy(fin, 4, off + 10, off + 26);
+      let from = 0;
+      while (from < 21) {
+        const n = Math.min(21 - from, GO_BUFIO_SIZE - used);
+        fin.copy(out, used, from, from + n);
+        used += n;
+        from += n;
+        if (used === GO_BUFIO_SIZE) flush();
+      }
+      if (++count % rdy > rdy * 0.75) flush();
+    };
   }
 
   close(): void {

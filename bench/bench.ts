@@ -55,7 +55,7 @@ function parseArgs(argv: string[]): Args {
     if (key === 'phases') a.phases = v.split(',');
     else if (key === 'runfor') a.runfor = v;
     else if (key === 'fin') {
-      if (v !== 'each' && v !== 'corked') throw new Error(`--fin must be each or corked, not ${v}`);
+      if (v !== 'each' && v !== 'bufio' && v !== 'corked') throw new Error(`--fin must be each, bufio or corked, not ${v}`);
       a.fin = v;
     } else if (key in a) (a as unknown as Record<string, number>)[key] = Number(v);
     else throw new Error(`unknown argument --${k}`);
@@ -145,10 +145,25 @@ function cpuSeconds(pid: number): number {
   }
 }
 
-/** What nsqd itself spent during a phase: peak RSS (MiB) and CPU seconds, robust to a noisy machine. */
+/** read/write-family system calls a process has made (Linux /proc/<pid>/io), or NaN elsewhere. */
+function syscalls(pid: number): { r: number; w: number } {
+  try {
+    const io = fs.readFileSync(`/proc/${pid}/io`, 'utf8');
+    return { r: Number(/syscr: (\d+)/.exec(io)?.[1]), w: Number(/syscw: (\d+)/.exec(io)?.[1]) };
+  } catch {
+    return { r: NaN, w: NaN };
+  }
+}
+
+/**
+ * What nsqd itself spent during a phase: peak RSS (MiB), CPU seconds and read/write system calls,
+ * robust to a noisy machine.
+ */
 interface ServerCost {
   rss: number;
   cpu: number;
+  reads: number;
+  writes: number;
 }
 
 /** Samples nsqd's RSS while `f` runs and its CPU time around it. */
@@ -156,10 +171,12 @@ async function withServerCost<T>(n: Nsqd, f: () => Promise<T>): Promise<[T, Serv
   const pid = n.proc.pid!;
   let peak = rssMiB(pid);
   const cpu0 = cpuSeconds(pid);
+  const io0 = syscalls(pid);
   const timer = setInterval(() => (peak = Math.max(peak, rssMiB(pid))), 100);
   try {
     const r = await f();
-    return [r, { rss: Math.max(peak, rssMiB(pid)), cpu: cpuSeconds(pid) - cpu0 }];
+    const io = syscalls(pid);
+    return [r, { rss: Math.max(peak, rssMiB(pid)), cpu: cpuSeconds(pid) - cpu0, reads: io.r - io0.r, writes: io.w - io0.w }];
   } finally {
     clearInterval(timer);
   }
@@ -250,7 +267,9 @@ function pct(sorted: Float64Array, p: number): number {
 const percentiles = (what: string, lat: Float64Array, digits: number) =>
   ` - ${what} p50: ${pct(lat, 50).toFixed(digits)}ms p99: ${pct(lat, 99).toFixed(digits)}ms`;
 
-const cost = (c: ServerCost, msgs: number) => ` - nsqd cpu: ${((c.cpu * 1e6) / msgs).toFixed(2)}us/msg rss peak: ${c.rss.toFixed(0)}MiB`;
+const cost = (c: ServerCost, msgs: number) =>
+  ` - nsqd cpu: ${((c.cpu * 1e6) / msgs).toFixed(2)}us/msg rss peak: ${c.rss.toFixed(0)}MiB` +
+  ` syscalls: ${((1000 * c.reads) / msgs).toFixed(1)} reads ${((1000 * c.writes) / msgs).toFixed(1)} writes per 1k msgs`;
 
 const clientsCpu = (g: { cpu: number }, msgs: number) => ` - clients cpu: ${((g.cpu * 1e6) / msgs).toFixed(2)}us/msg`;
 

@@ -1,6 +1,10 @@
 // A connection's cached authorization and the checks nsqd makes against it, as upstream's
 // `internal/auth/authorizations.go` (`IsAllowed`, `HasPermission`, `IsExpired`).
-import { RE2JS } from 're2js';
+import type { RE2JS } from 're2js';
+import { lazyModule } from '../lib/lazy-module.js';
+
+// Loaded with the first pattern: only nsqd with --auth-http-address needs it (src/lib/lazy-module.ts).
+const re2js = lazyModule<typeof import('re2js')>('re2js');
 
 /** One grant from the auth server: RE2 patterns for the topic and channels, plus `subscribe`/`publish`. */
 export interface Authorization {
@@ -32,7 +36,7 @@ const patternCache = new Map<string, RE2JS>();
 export function authPattern(pattern: string): RE2JS {
   let re = patternCache.get(pattern);
   if (re === undefined) {
-    re = RE2JS.compile(pattern);
+    re = re2js().RE2JS.compile(pattern);
     if (patternCache.size >= MAX_CACHED_PATTERNS) patternCache.clear();
     patternCache.set(pattern, re);
   }

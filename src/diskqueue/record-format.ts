@@ -15,7 +15,7 @@
  * even one with an empty body. Pure functions: no I/O.
  */
 
-import { crc32c } from '@node-rs/crc32';
+import { maskedCrc32c } from '../lib/crc32c.js';
 
 /** The magic that starts a checksummed segment ("\x89NSQ", negative as an int32). */
 export const SEGMENT_MAGIC = 0x894e5351;
@@ -93,12 +93,9 @@ export function recordOverhead(format: SegmentFormat): number {
   return format === 'checksummed' ? CHECKSUMMED_RECORD_OVERHEAD : PLAIN_RECORD_OVERHEAD;
 }
 
-const MASK_DELTA = 0xa282ead8;
-
 /** The stored checksum of a body: crc32c, rotated and offset (LevelDB `crc32c::Mask`). */
 export function recordChecksum(body: Uint8Array): number {
-  const crc = crc32c(body as Buffer) >>> 0;
-  return ((((crc >>> 15) | (crc << 17)) >>> 0) + MASK_DELTA) >>> 0;
+  return maskedCrc32c(body);
 }
 
 /**

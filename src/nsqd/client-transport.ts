@@ -352,9 +352,17 @@ export class ClientTransport implements Flushable {
     const out = this.#out!;
     const len = this.#outLen;
     this.#outLen = 0;
-    // A write can wait in the socket's queue for long (a client that does not read): a small
-    // one gets its own copy and the buffer is kept, rather than pinning a whole output buffer
-    // (16 KiB by default) per response frame.
+    if (this.#deflater === null && this.#snappyEnc === null) {
+      this.#writeSocket(out.subarray(0, len));
+      // The kernel took all of it at once (nothing is queued): the socket holds no reference, so
+      // the buffer serves the next deliveries instead of a fresh 16 KiB per write. Otherwise the
+      // queued write owns it.
+      if (this.#sock.writableLength !== 0) this.#out = null;
+      return;
+    }
+    // A write can wait in the encoder or the socket's queue for long (a client that does not
+    // read): a small one gets its own copy and the buffer is kept, rather than pinning a whole
+    // output buffer (16 KiB by default) per response frame.
     if (len <= out.length >>> 2) {
       this.#write(Buffer.from(out.subarray(0, len)));
       return;

@@ -1,8 +1,11 @@
 // Snappy framing format (https://github.com/google/snappy/blob/main/framing_format.txt), the
 // stream layer nsqd puts under a connection after a granted `snappy` IDENTIFY (docs/protocol.md, Upgrades).
 // Mirrors golang/snappy's unbuffered Writer and its Reader, including the limits and error kinds.
-import { compressSync, uncompressSync } from 'snappy';
-import { crc32c } from '@node-rs/crc32';
+import { maskedCrc32c } from '../lib/crc32c.js';
+import { lazyModule } from '../lib/lazy-module.js';
+
+// Raw snappy blocks; the addon is loaded when a first stream needs it (src/lib/lazy-module.ts).
+const snappy = lazyModule<typeof import('snappy')>('snappy');
 
 /** Largest uncompressed payload of one data chunk. */
 export const SNAPPY_MAX_BLOCK_SIZE = 65536;
@@ -22,12 +25,6 @@ const MAGIC_BODY = SNAPPY_STREAM_IDENTIFIER.subarray(4);
 
 // golang/snappy's Encode emits only literals below this size, which never passes the 12.5% rule.
 const MIN_COMPRESSIBLE = 17;
-
-/** Masked CRC-32C of `data` as stored in data chunks. */
-export function snappyMaskedCrc(data: Uint8Array): number {
-  const c = crc32c(data) >>> 0;
-  return ((((c >>> 15) | (c << 17)) >>> 0) + 0xa282ead8) >>> 0;
-}
 
 /** Why a snappy stream was rejected: `ERR_SNAPPY_CORRUPT` (bad data) or `ERR_SNAPPY_UNSUPPORTED` (reserved chunk type, oversize chunk). */
 export type SnappyFrameErrorCode = 'ERR_SNAPPY_CORRUPT' | 'ERR_SNAPPY_UNSUPPORTED';
@@ -66,7 +63,7 @@ export class SnappyFrameEncoder {
       let type = CHUNK_UNCOMPRESSED;
       let body: Uint8Array = block;
       if (block.length >= MIN_COMPRESSIBLE) {
-        const compressed = compressSync(block);
+        const compressed = snappy().compressSync(block);
         if (compressed.length < block.length - (block.length >>> 3)) {
           type = CHUNK_COMPRESSED;
           body = compressed;
@@ -78,7 +75,7 @@ export class SnappyFrameEncoder {
       header[1] = chunkLen & 0xff;
       header[2] = (chunkLen >>> 8) & 0xff;
       header[3] = (chunkLen >>> 16) & 0xff;
-      header.writeUInt32LE(snappyMaskedCrc(block), 4);
+      header.writeUInt32LE(maskedCrc32c(block), 4);
       parts.push(header, body);
       total += 8 + body.length;
     }
@@ -211,7 +208,7 @@ export class SnappyFrameDecoder {
         return;
       case CHUNK_UNCOMPRESSED: {
         const data = body.subarray(4);
-        if (snappyMaskedCrc(data) !== body.readUInt32LE(0)) throw new SnappyFrameError('ERR_SNAPPY_CORRUPT', 'checksum mismatch');
+        if (maskedCrc32c(data) !== body.readUInt32LE(0)) throw new SnappyFrameError('ERR_SNAPPY_CORRUPT', 'checksum mismatch');
         if (data.length > 0) out.push(data);
         return;
       }
@@ -221,12 +218,12 @@ export class SnappyFrameDecoder {
         if (declared > SNAPPY_MAX_BLOCK_SIZE) throw new SnappyFrameError('ERR_SNAPPY_CORRUPT', `block decodes to ${declared} bytes, more than ${SNAPPY_MAX_BLOCK_SIZE}`);
         let data: Buffer;
         try {
-          data = uncompressSync(block, { asBuffer: true }) as Buffer;
+          data = snappy().uncompressSync(block, { asBuffer: true }) as Buffer;
         } catch (err) {
           throw new SnappyFrameError('ERR_SNAPPY_CORRUPT', `bad compressed block (${(err as Error).message})`);
         }
         if (data.length !== declared) throw new SnappyFrameError('ERR_SNAPPY_CORRUPT', 'decoded length mismatch');
-        if (snappyMaskedCrc(data) !== body.readUInt32LE(0)) throw new SnappyFrameError('ERR_SNAPPY_CORRUPT', 'checksum mismatch');
+        if (maskedCrc32c(data) !== body.readUInt32LE(0)) throw new SnappyFrameError('ERR_SNAPPY_CORRUPT', 'checksum mismatch');
         if (data.length > 0) out.push(data);
         return;
       }

@@ -7,8 +7,8 @@ import {
   SnappyFrameDecoder,
   SnappyFrameEncoder,
   SnappyFrameError,
-  snappyMaskedCrc,
 } from '../../src/protocol/snappy-stream.js';
+import { maskedCrc32c } from '../../src/lib/crc32c.js';
 
 const STREAM_ID = Buffer.from('ff060000734e61507059', 'hex');
 
@@ -29,8 +29,8 @@ function decodeByteByByte(input: Buffer): Buffer {
 }
 
 test('masked CRC matches the framing-format definition', () => {
-  assert.equal(snappyMaskedCrc(Buffer.from('123456789')), 0xc78ab0e5);
-  assert.equal(snappyMaskedCrc(Buffer.from('hello')), 0x191c1fbb);
+  assert.equal(maskedCrc32c(Buffer.from('123456789')), 0xc78ab0e5);
+  assert.equal(maskedCrc32c(Buffer.from('hello')), 0x191c1fbb);
 });
 
 test('stream identifier constant', () => {
