@@ -379,8 +379,7 @@ export class Channel {
     if (typeof m === 'string') return m;
     this.#removeInFlight(m);
     if (this.e2e !== null) {
-      const [hi, lo] = [m.tsHi, m.tsLo];
-      this.e2e.record((performance.timeOrigin + performance.now()) * 1e6 - (hi * 4294967296 + lo));
+      this.e2e.record((performance.timeOrigin + performance.now()) * 1e6 - m.timestampNs());
     }
     return 'ok';
   }

@@ -18,7 +18,7 @@ export class GuidFactory {
   readonly #nodeBits: number;
   #lastTs = 0;
   #seq = 0;
-  /** Halves of the ID made by the last advance() (message-id.ts). */
+  /** Halves of the ID made by the last advance(), as int32s (message-id.ts). */
   hi = 0;
   lo = 0;
 
@@ -44,7 +44,7 @@ export class GuidFactory {
     }
     this.#lastTs = ts;
     const d = ts - TWEPOCH;
-    this.hi = Math.floor(d / 1024) >>> 0;
-    this.lo = (((d % 1024) << 22) | this.#nodeBits | this.#seq) >>> 0;
+    this.hi = Math.floor(d / 1024) | 0;
+    this.lo = ((d % 1024) << 22) | this.#nodeBits | this.#seq;
   }
 }

@@ -82,7 +82,7 @@ export function resolveChannelLimits(d: QueueDefaults, topic: string, tc: TopicC
 
 /** Whether a message published at `tsHi:tsLo` (ns since the epoch) is older than `ttlMs` at `nowMs`. */
 export function isExpired(tsHi: number, tsLo: number, ttlMs: number, nowMs: number): boolean {
-  return (tsHi * 4294967296 + tsLo) / 1e6 + ttlMs <= nowMs;
+  return (tsHi * 4294967296 + (tsLo >>> 0)) / 1e6 + ttlMs <= nowMs;
 }
 
 // ---- arguments ------------------------------------------------------------------------------

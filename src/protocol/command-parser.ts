@@ -1,7 +1,7 @@
 import { BodyBatch } from './body-batch.js';
 import { appendChunk, fillFrom } from './byte-stream.js';
 import { ProtocolError } from './errors.js';
-import { hex32FromBytes, idRefText } from './message-id.js';
+import { hex32FromBytes, idRefText, isHexId } from './message-id.js';
 
 /**
  * Incremental parser for the client → server byte stream of protocol V2 (docs/protocol.md, Commands).
@@ -281,15 +281,11 @@ export class CommandParser {
     // Fast path for the most frequent command on a busy consumer (see FinItem); any other
     // 16-byte ID takes the general path.
     const off = this.#off;
-    if (end - off === 20 && buf[off] === 0x46 && buf[off + 1] === 0x49 && buf[off + 2] === 0x4e && buf[off + 3] === 0x20) {
-      const hi = hex32FromBytes(buf, off + 4);
-      const lo = hi < 0 ? -1 : hex32FromBytes(buf, off + 12);
-      if (lo >= 0) {
-        this.#off = nl + 1;
-        this.#fin.idHi = hi;
-        this.#fin.idLo = lo;
-        return this.#fin;
-      }
+    if (end - off === 20 && buf[off] === 0x46 && buf[off + 1] === 0x49 && buf[off + 2] === 0x4e && buf[off + 3] === 0x20 && isHexId(buf, off + 4)) {
+      this.#off = nl + 1;
+      this.#fin.idHi = hex32FromBytes(buf, off + 4);
+      this.#fin.idLo = hex32FromBytes(buf, off + 12);
+      return this.#fin;
     }
     const line = buf.toString('latin1', this.#off, end);
     this.#off = nl + 1;

@@ -1,8 +1,12 @@
 /**
  * Message IDs as numbers. On the wire an ID is 16 bytes, in practice 16 lowercase hex digits
- * (upstream `nsqd/guid.go` Hex): such an ID is held as its two uint32 halves, so that delivering
+ * (upstream `nsqd/guid.go` Hex): such an ID is held as its two 32-bit halves, so that delivering
  * and FINishing a message needs no string. Any other 16 bytes (an ID read from a foreign disk
  * queue, or sent by a client) stay text; their halves are then a hash of that text.
+ *
+ * A half is kept as a signed int32 (the uint32 the digits spell, reinterpreted): V8 holds those
+ * as small integers, where a uint32 above 2^31 would be a heap number boxed in every message
+ * and made anew by every FIN parsed.
  */
 
 /** 0-15 for a lowercase hex digit, else -1 (uppercase digits are a different ID on the wire). */
@@ -11,27 +15,30 @@ for (let i = 0; i < 10; i++) HEX_VALUE[0x30 + i] = i;
 for (let i = 0; i < 6; i++) HEX_VALUE[0x61 + i] = 10 + i;
 const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
 
-/** The uint32 spelled by 8 lowercase hex digits at `buf[off]`, or -1 if any byte is something else. */
-export function hex32FromBytes(buf: Uint8Array, off: number): number {
-  let v = 0;
-  for (let i = off; i < off + 8; i++) {
-    const d = HEX_VALUE[buf[i]!]!;
-    if (d < 0) return -1;
-    v = (v << 4) | d;
-  }
-  return v >>> 0;
+/** Whether the 16 bytes at `buf[off]` are lowercase hex digits (an ID held as halves). */
+export function isHexId(buf: Uint8Array, off: number): boolean {
+  let bad = 0;
+  for (let i = off; i < off + 16; i++) bad |= HEX_VALUE[buf[i]!]!;
+  return bad >= 0;
 }
 
-/** The uint32 spelled by 8 lowercase hex digits at `s[off]`, or -1. */
-export function hex32FromString(s: string, off: number): number {
+/** The half spelled by 8 lowercase hex digits at `buf[off]`, as an int32; check them with isHexId first. */
+export function hex32FromBytes(buf: Uint8Array, off: number): number {
+  let v = 0;
+  for (let i = off; i < off + 8; i++) v = (v << 4) | HEX_VALUE[buf[i]!]!;
+  return v;
+}
+
+/** The half spelled by 8 lowercase hex digits at `s[off]` as an int32, or null if any is something else. */
+function hex32FromString(s: string, off: number): number | null {
   let v = 0;
   for (let i = off; i < off + 8; i++) {
     const c = s.charCodeAt(i);
     const d = c < 256 ? HEX_VALUE[c]! : -1;
-    if (d < 0) return -1;
+    if (d < 0) return null;
     v = (v << 4) | d;
   }
-  return v >>> 0;
+  return v;
 }
 
 /** Writes `v` as 8 lowercase hex digits at `buf[off]`. */
@@ -55,7 +62,7 @@ export function idText(hi: number, lo: number): string {
 export function hashIdText(s: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  return h >>> 0;
+  return h | 0;
 }
 
 /**
@@ -83,9 +90,9 @@ export interface MessageIdRef {
 
 /** The ref of an ID given as text. */
 export function idRefFromText(text: string): MessageIdRef {
-  const hi = text.length === 16 ? hex32FromString(text, 0) : -1;
-  const lo = hi < 0 ? -1 : hex32FromString(text, 8);
-  if (lo < 0) return { idHi: hashIdText(text), idLo: text.length, idRaw: text };
+  const hi = text.length === 16 ? hex32FromString(text, 0) : null;
+  const lo = hi === null ? null : hex32FromString(text, 8);
+  if (hi === null || lo === null) return { idHi: hashIdText(text), idLo: text.length, idRaw: text };
   return { idHi: hi, idLo: lo, idRaw: null };
 }
 

@@ -2,10 +2,11 @@
  * An NSQ message and its byte layout, shared by the wire (frame type 2) and the disk queue:
  * `[int64 BE timestamp ns][uint16 BE attempts][16 ASCII hex id][body]` (docs/protocol.md, Message layout; upstream `nsqd/message.go`).
  *
- * The int64 timestamp is kept as two uint32 halves so that no BigInt is created per message and
- * a timestamp read from disk is written back byte for byte.
+ * The int64 timestamp is kept as two 32-bit halves so that no BigInt is created per message and
+ * a timestamp read from disk is written back byte for byte; the low half as a signed int32, as
+ * the ID's halves (message-id.ts), so that it is a small integer to V8, not a boxed number.
  */
-import { hex32FromBytes, idRefFromText, idRefText, type MessageIdRef, writeHex32 } from './message-id.js';
+import { hex32FromBytes, idRefFromText, idRefText, isHexId, type MessageIdRef, writeHex32 } from './message-id.js';
 
 export const MESSAGE_HEADER_SIZE = 26;
 export const MESSAGE_ID_LENGTH = 16;
@@ -13,15 +14,17 @@ const TWO_32 = 4294967296;
 
 export class Message implements MessageIdRef {
   /**
-   * The ID's halves (see message-id.ts): the uint32s its 16 hex digits spell, or, for an ID
-   * that is not lowercase hex (`idRaw` set), a hash of its text.
+   * The ID's halves (see message-id.ts): the 32 bits each 8 hex digits spell, as int32s, or, for
+   * an ID that is not lowercase hex (`idRaw` set), a hash of its text.
    */
   idHi: number;
   idLo: number;
   /** The ID's text when it is not 16 lowercase hex digits, else null. */
   idRaw: string | null;
   body: Buffer;
+  /** Timestamp (ns since the epoch): high 32 bits, unsigned. */
   tsHi: number;
+  /** Timestamp: low 32 bits as an int32 (`>>> 0` gives the unsigned value). */
   tsLo: number;
   attempts: number;
 
@@ -46,8 +49,8 @@ export class Message implements MessageIdRef {
   /** `id` is the ID's text, or its high half with `idLo` the low half (no text made). */
   constructor(id: string | number, body: Buffer, tsHi: number, tsLo: number, attempts = 0, idLo = 0) {
     if (typeof id === 'number') {
-      this.idHi = id;
-      this.idLo = idLo;
+      this.idHi = id | 0;
+      this.idLo = idLo | 0;
       this.idRaw = null;
     } else {
       const ref = idRefFromText(id);
@@ -57,7 +60,7 @@ export class Message implements MessageIdRef {
     }
     this.body = body;
     this.tsHi = tsHi;
-    this.tsLo = tsLo;
+    this.tsLo = tsLo | 0;
     this.attempts = attempts;
   }
 
@@ -68,7 +71,7 @@ export class Message implements MessageIdRef {
 
   /** Timestamp in ns as a float (precise to ~256 ns: enough for latency math). */
   timestampNs(): number {
-    return this.tsHi * TWO_32 + this.tsLo;
+    return this.tsHi * TWO_32 + (this.tsLo >>> 0);
   }
 
   /** A fresh copy for another channel: same id, body (shared, immutable), timestamp, deferral. */
@@ -87,7 +90,7 @@ export class Message implements MessageIdRef {
   /** Writes the 26-byte header and the body at `off`; returns the new offset. */
   writeTo(buf: Buffer, off: number): number {
     buf.writeUInt32BE(this.tsHi, off);
-    buf.writeUInt32BE(this.tsLo, off + 4);
+    buf.writeInt32BE(this.tsLo, off + 4);
     buf.writeUInt16BE(this.attempts & 0xffff, off + 8);
     if (this.idRaw === null) {
       writeHex32(buf, off + 10, this.idHi);
@@ -107,11 +110,11 @@ export class Message implements MessageIdRef {
   }
 }
 
-/** The current wall clock in ns split into uint32 halves. */
+/** The current wall clock in ns split into halves (the low one as an int32, see Message). */
 export function nowTimestamp(): [number, number] {
   const ns = (performance.timeOrigin + performance.now()) * 1e6;
   const hi = Math.floor(ns / TWO_32);
-  return [hi, Math.floor(ns - hi * TWO_32)];
+  return [hi, Math.floor(ns - hi * TWO_32) | 0];
 }
 
 export class MessageDecodeError extends Error {}
@@ -125,10 +128,8 @@ export function decodeMessage(buf: Buffer): Message {
   }
   const body = buf.subarray(MESSAGE_HEADER_SIZE);
   const tsHi = buf.readUInt32BE(0);
-  const tsLo = buf.readUInt32BE(4);
+  const tsLo = buf.readInt32BE(4);
   const attempts = buf.readUInt16BE(8);
-  const hi = hex32FromBytes(buf, 10);
-  const lo = hi < 0 ? -1 : hex32FromBytes(buf, 18);
-  if (lo < 0) return new Message(buf.toString('latin1', 10, 26), body, tsHi, tsLo, attempts);
-  return new Message(hi, body, tsHi, tsLo, attempts, lo);
+  if (!isHexId(buf, 10)) return new Message(buf.toString('latin1', 10, 26), body, tsHi, tsLo, attempts);
+  return new Message(hex32FromBytes(buf, 10), body, tsHi, tsLo, attempts, hex32FromBytes(buf, 18));
 }

@@ -20,8 +20,7 @@ async function httpPost(port: number, pathAndQuery: string): Promise<number> {
 }
 
 test('every acknowledged message survives kill -9 with --sync-every=1', async (t) => {
-  const dataPath = tempDir('tsnsq-durable-');
-  t.after(() => fs.rmSync(dataPath, { recursive: true, force: true }));
+  const dataPath = tempDir('tsnsq-durable-', t);
   const d = await startNsqd(DURABLE, dataPath);
   t.after(() => d.kill());
   assert.equal(await httpPost(d.httpPort, '/topic/create?topic=durable'), 200);
@@ -68,8 +67,7 @@ test('every acknowledged message survives kill -9 with --sync-every=1', async (t
 });
 
 test("a channel's disk-write failure is logged and does not fail the PUB", async (t) => {
-  const dataPath = tempDir('tsnsq-chfail-');
-  t.after(() => fs.rmSync(dataPath, { recursive: true, force: true }));
+  const dataPath = tempDir('tsnsq-chfail-', t);
   for (const args of [['--mem-queue-size=0'], DURABLE]) {
     const d = await startNsqd(args, dataPath);
     try {

@@ -66,11 +66,24 @@ describe('message codec', () => {
     assert.equal(c.heapIndex, -1);
   });
 
+  it('a low timestamp half or ID half of 2^31 and above is held as an int32 and written back as the same bytes', () => {
+    const m = new Message(0xfedcba98, Buffer.from('x'), 0x12345678, 0xfedcba98, 1, 0x89abcdef);
+    assert.deepEqual([m.idHi, m.idLo, m.tsLo], [0xfedcba98 | 0, 0x89abcdef | 0, 0xfedcba98 | 0]);
+    const bytes = m.encode();
+    assert.equal(bytes.toString('hex', 0, 8), '12345678fedcba98');
+    assert.equal(bytes.toString('latin1', 10, 26), 'fedcba9889abcdef');
+    const d = decodeMessage(bytes);
+    assert.deepEqual([d.idHi, d.idLo, d.tsLo], [m.idHi, m.idLo, m.tsLo]);
+    assert.equal(d.timestampNs(), 0x12345678 * 4294967296 + 0xfedcba98);
+    assert.equal(d.encode().toString('hex'), bytes.toString('hex'));
+  });
+
   it('timestamps are the wall clock in ns, as int64 halves', () => {
     const [hi, lo] = nowTimestamp();
-    const ns = hi * 4294967296 + lo;
+    const ns = hi * 4294967296 + (lo >>> 0);
     assert.ok(Math.abs(ns / 1e6 - Date.now()) < 1000, `${ns}`);
-    assert.ok(lo >= 0 && lo < 4294967296 && Number.isInteger(lo));
+    // The low half is an int32 (a small integer to V8, see message.ts).
+    assert.equal(lo, lo | 0);
     const m = new Message(ID, Buffer.alloc(0), hi, lo);
     const back = m.encode().readBigInt64BE(0);
     assert.ok(Math.abs(Number(back) - ns) < 1024);
