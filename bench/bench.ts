@@ -448,7 +448,7 @@ async function main(): Promise<void> {
   if (a.phases.includes('disk')) {
     const n = await startNsqd(['--mem-queue-size=0']);
     try {
-      await phasePubThenSub(n, { ...a, messages: Math.min(a.messages, 500_000) }, 'disk');
+      await phasePubThenSub(n, { ...a, messages: Math.min(a.messages, 1_000_000) }, 'disk');
     } finally {
       await stopNsqd(n);
     }

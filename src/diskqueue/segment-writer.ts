@@ -55,6 +55,8 @@ export class SegmentWriter implements BatchedWriter {
   // Group commit: commits in flight (their fsyncs use the write descriptors, which are closed
   // only once none is) and descriptors waiting for that.
   #commitsInFlight = 0;
+  // Records appended since the last beginCommit() (see there).
+  #unsynced = false;
   #closeLater: number[] = [];
   // Finished segments' descriptors waiting for the next commit's fsync.
   #retired: number[] = [];
@@ -102,6 +104,7 @@ export class SegmentWriter implements BatchedWriter {
    */
   append(data: Uint8Array, totalBytes: number): void {
     const s = this.#s;
+    this.#unsynced = true;
     const header = this.#format === 'checksummed' && s.writePos === 0 ? SEGMENT_HEADER_BYTES : 0;
     const bytes = header + totalBytes;
     if (bytes > PENDING_CAP) {
@@ -232,7 +235,12 @@ export class SegmentWriter implements BatchedWriter {
   beginCommit(): CommitFds {
     const retired = this.#retired;
     this.#retired = [];
-    const fds = this.#writeFd !== null ? [...retired, this.#writeFd] : retired;
+    // A segment nothing was appended to since the last commit began, with that commit done,
+    // needs no fsync (a queue that is only read from: its commits persist the read position).
+    // While a commit is in flight its fsync may not have covered everything yet: fsync again.
+    const sync = this.#writeFd !== null && (this.#unsynced || this.#commitsInFlight > 0);
+    this.#unsynced = false;
+    const fds = sync ? [...retired, this.#writeFd!] : retired;
     this.#commitsInFlight++;
     return { fds, retired };
   }
