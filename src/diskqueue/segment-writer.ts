@@ -250,7 +250,7 @@ export class SegmentWriter implements BatchedWriter {
     // The segments finished before this commit are durable now: close them.
     for (const fd of retired) this.#closeLater.push(fd);
     if (--this.#commitsInFlight !== 0) return;
-    for (const fd of this.#closeLater) closeQuietly(fd);
+    for (const fd of this.#closeLater) this.#release(fd);
     this.#closeLater = [];
   }
 
@@ -271,6 +271,16 @@ export class SegmentWriter implements BatchedWriter {
   #closeFd(fd: number): void {
     // An fsync in the thread pool may still use it (and a closed number can be reused at once).
     if (this.#commitsInFlight > 0) this.#closeLater.push(fd);
+    else this.#release(fd);
+  }
+
+  /**
+   * Closes a write descriptor; with group commit in the thread pool. The segment may be consumed
+   * and deleted by then, and closing the last descriptor of a deleted file frees its blocks in
+   * that call: ~40 ms for a 100 MiB segment on ext4, which on the event loop stalled every client.
+   */
+  #release(fd: number): void {
+    if (this.#groupCommit) fs.close(fd, () => {});
     else closeQuietly(fd);
   }
 }
