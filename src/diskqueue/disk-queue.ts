@@ -115,7 +115,7 @@ export class DiskQueue implements BackendQueue, BatchedWriter, Committable {
     this.#writer = new SegmentWriter(s, opts.writeBatch ?? new WriteBatch(), gc !== null);
     const readAhead = Math.max(4096, opts.readAheadBytes ?? DEFAULT_READ_AHEAD_BYTES);
     this.#reader = new SegmentReader(s, this.#writer, readAhead, () => this.#tail.checkTailCorruption(), gc);
-    this.#tail = new TailCheck(s, this.#writer, this.#reader);
+    this.#tail = new TailCheck(s, this.#writer, this.#reader, gc !== null);
     this.#sync = new QueueSync(s, this.#writer, Math.max(1, opts.syncEvery), gc);
 
     retrieveMetaData(s);

@@ -1,7 +1,7 @@
 /**
- * Small synchronous file helpers shared by the disk queue's writer, reader and sync: error
- * details for log lines, a close that cannot throw, and a positional write that loops over short
- * writes.
+ * Small file helpers shared by the disk queue's writer, reader and sync: error details for log
+ * lines, a close that cannot throw, a positional write that loops over short writes, and a
+ * deletion whose slow part can be left to the thread pool.
  */
 
 import * as fs from 'node:fs';
@@ -37,5 +37,27 @@ export function writeAll(fd: number, buf: Uint8Array, offset: number, length: nu
     offset += n;
     length -= n;
     position += n;
+  }
+}
+
+/**
+ * Deletes `path` (throws as unlinkSync). With `freeInPool` its blocks are freed by a close in
+ * libuv's thread pool rather than inside the unlink: removing the last name of a file nobody
+ * holds open frees its blocks in that call (~40 ms for a 100 MiB segment on ext4), while a file
+ * still held open is only freed when its last descriptor closes. The name is gone at once either way.
+ */
+export function unlinkFile(path: string, freeInPool: boolean): void {
+  let fd: number | null = null;
+  if (freeInPool) {
+    try {
+      fd = fs.openSync(path, 'r');
+    } catch {
+      // Missing or unreadable: the unlink below reports what matters.
+    }
+  }
+  try {
+    fs.unlinkSync(path);
+  } finally {
+    if (fd !== null) fs.close(fd, () => {});
   }
 }

@@ -5,8 +5,7 @@
  * deleted and both ends restart on a fresh segment number. Emptying a queue uses the same reset.
  */
 
-import * as fs from 'node:fs';
-import { asError, errorCode, errorText } from './file-io.js';
+import { asError, errorCode, errorText, unlinkFile } from './file-io.js';
 import type { QueueState } from './queue-state.js';
 import type { SegmentReader } from './segment-reader.js';
 import type { SegmentWriter } from './segment-writer.js';
@@ -16,11 +15,14 @@ export class TailCheck {
   readonly #s: QueueState;
   readonly #writer: SegmentWriter;
   readonly #reader: SegmentReader;
+  readonly #freeInPool: boolean;
 
-  constructor(state: QueueState, writer: SegmentWriter, reader: SegmentReader) {
+  /** `freeInPool`: deleted segments' blocks are freed in the thread pool (see unlinkFile). */
+  constructor(state: QueueState, writer: SegmentWriter, reader: SegmentReader, freeInPool: boolean) {
     this.#s = state;
     this.#writer = writer;
     this.#reader = reader;
+    this.#freeInPool = freeInPool;
   }
 
   /** go-diskqueue checkTailCorruption: once the reader has caught up, depth must be 0 and the positions must agree. */
@@ -65,7 +67,7 @@ export class TailCheck {
     let firstErr: Error | null = null;
     for (let i = s.readFileNum; i <= s.writeFileNum; i++) {
       try {
-        fs.unlinkSync(s.fileName(i));
+        unlinkFile(s.fileName(i), this.#freeInPool);
       } catch (err) {
         if (errorCode(err) !== 'ENOENT') {
           s.log.error(`${s.prefix} failed to remove data file - ${errorText(err)}`);

@@ -100,3 +100,19 @@ test('close() while a meta write is at any step in the pool: the final positions
     );
   }
 });
+
+test('empty() with a group commit removes every segment at once (their blocks are freed in the pool)', async (t) => {
+  const dir = tempDir(t);
+  const gc = new GroupCommit();
+  const q = withCommit(dir, gc);
+  for (let i = 0; i < 9; i++) q.put(record(i, 76)); // files 0..4
+  q.peek();
+  q.advance();
+  q.empty();
+  assert.deepEqual(queueFiles(dir).filter((f) => f !== META), [], 'no segment name left');
+  await gc.settled();
+  q.put(record(100, 76));
+  assert.deepEqual(drain(q).map(recordIndex), [100]);
+  q.close();
+  assert.deepEqual(queueFiles(dir), ['dq.diskqueue.000005.dat', META]);
+});
