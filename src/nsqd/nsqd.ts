@@ -70,7 +70,6 @@ export class Nsqd implements NsqdContext {
   #rootCa: Buffer | undefined;
   #scanTimer: NodeJS.Timeout | null = null;
   #stopFdWatch: (() => void) | null = null;
-  #persistScheduled = false;
   #lock: DataLock;
   #lookup: LookupManager | null = null;
   #statsd: StatsdReporter | null = null;
@@ -479,29 +478,17 @@ export class Nsqd implements NsqdContext {
     return { topics, version: this.version };
   }
 
-  /** Persist nsqd.dat: now (synchronously), or with the next group commit (off the event loop). */
+  /**
+   * Persist nsqd.dat: now (synchronously: start-up and shutdown), or with the next group commit,
+   * its write and fsync in the thread pool. Upstream persists from a goroutine of its own after a
+   * topic or channel change (nsqd.go Notify), so nothing waits for it there either; an fsync on
+   * the event loop stalled every client for as long as the disk took (tens of ms under write
+   * load). In durable mode (--sync-every=1) the publishes of that commit wait for it too, so an
+   * acknowledged first publish has its topic in nsqd.dat.
+   */
   persistMetadata(now = false): void {
-    if (now) {
-      this.#metadataFile.writeNow();
-      return;
-    }
-    // Durable mode: with the group commit, so an acknowledged first publish has its topic in
-    // nsqd.dat. Default: coalesced to once per turn, written before the next turn's requests.
-    if (this.options.syncEvery === 1) {
-      this.groupCommit.mark(this.#metadataFile);
-      return;
-    }
-    if (this.#persistScheduled) return;
-    this.#persistScheduled = true;
-    setImmediate(() => {
-      this.#persistScheduled = false;
-      if (this.#closing) return;
-      try {
-        this.#metadataFile.writeNow();
-      } catch (err) {
-        this.logger.error(`failed to persist metadata - ${(err as Error).message}`);
-      }
-    });
+    if (now) this.#metadataFile.writeNow();
+    else this.groupCommit.mark(this.#metadataFile);
   }
 
   // ---- queue scan -----------------------------------------------------------------------
