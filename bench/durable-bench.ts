@@ -13,7 +13,8 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BenchConn } from './bench-conn.js';
 
-const nsqdPath = fileURLToPath(new URL('../src/apps/nsqd.js', import.meta.url));
+// BENCH_NSQD: another build's nsqd.js, to compare servers under the same load (as bench.ts).
+const nsqdPath = process.env.BENCH_NSQD ?? fileURLToPath(new URL('../src/apps/nsqd.js', import.meta.url));
 
 /** A bench nsqd: its process, TCP port, HTTP port (0 without HTTP) and temp data dir. */
 export interface Nsqd {
@@ -27,8 +28,8 @@ export interface Nsqd {
 export function start(extra: string[], http = false): Promise<Nsqd> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsnsq-durable-bench-'));
   const httpAddr = http ? '127.0.0.1:0' : '';
-  // e.g. BENCH_NSQD_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile the daemon.
-  const nodeArgs = process.env.BENCH_NSQD_NODE_ARGS?.split(' ').filter((a) => a !== '') ?? [];
+  // e.g. BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile the daemon (as bench.ts).
+  const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter((a) => a !== '') ?? [];
   const args = [...nodeArgs, nsqdPath, '--tcp-address=127.0.0.1:0', `--http-address=${httpAddr}`, `--data-path=${dir}`, ...extra];
   const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {

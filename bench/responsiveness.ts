@@ -3,10 +3,11 @@
  * dist/bench/responsiveness.js` after a build): one connection does PUB round trips back to back
  * while another client sends the largest inputs the defaults allow, one after the other: 3 × 5 MiB
  * MPUB of a million one-byte messages, a 5 MiB /mpub text body of 2.6M lines, a 5 MiB IDENTIFY
- * nested 2.6M deep (refused) and one of 400k keys. Prints the probe's longest wait and p99 per
- * input, next to its waits with nothing else going on. Every input is built before the probe
- * starts, and the probe runs in a worker thread (probe-worker.ts), so this process's own work
- * does not count.
+ * nested 2.6M deep (refused) and one of 400k keys; then a consumer that FINs each message drains
+ * a million 200-byte messages from disk (segments read, rolled over and deleted, meta files
+ * written). Prints the probe's longest wait and p99 per input, next to its waits with nothing
+ * else going on. Every input is built (the backlog published) before the probe starts, and the
+ * probe runs in a worker thread (probe-worker.ts), so this process's own work does not count.
  */
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
@@ -17,9 +18,10 @@ import { pct, start, stop } from './durable-bench.js';
 
 const MAX_BODY = 5 * 1024 * 1024;
 
-/** One heavy input: what it is and how to send it (resolves once it was answered). */
+/** One heavy input: what it is, what to do before probing, and how to send it (resolves once it was answered). */
 interface HeavyInput {
   label: string;
+  prepare?: () => Promise<void>;
   send: () => Promise<unknown>;
 }
 
@@ -67,7 +69,32 @@ function inputs(port: number, httpPort: number): HeavyInput[] {
     },
     { label: '5 MiB IDENTIFY nested 2.6M deep', send: () => sendOnce(port, deep) },
     { label: '5 MiB IDENTIFY of 400k keys', send: () => sendOnce(port, wide) },
+    drainFromDisk(port, 1_000_000),
   ];
+}
+
+/** A backlog of `total` 200-byte messages (all but --mem-queue-size of them on disk), then drained by one FIN-per-message consumer. */
+function drainFromDisk(port: number, total: number): HeavyInput {
+  const topic = 'responsive_backlog';
+  const batch = mpubCommand(topic, new Array<Buffer>(200).fill(Buffer.alloc(200, 'b')));
+  return {
+    label: `a FIN-per-message consumer draining ${total / 1e6}M messages of 200 B from disk`,
+    prepare: async () => {
+      const c = await BenchConn.connect(port);
+      for (let i = 0; i < total / 200; i++) await c.send(batch);
+      c.close();
+    },
+    send: async () => {
+      const c = await BenchConn.connect(port);
+      let left = total;
+      await new Promise<void>((resolve) => {
+        void c.consume(topic, 'drain', 2500, 'each', () => {
+          if (--left === 0) resolve();
+        });
+      });
+      c.close();
+    },
+  };
 }
 
 /** The probe's figures while `work` runs (or for `ms` when it is null): max and p99 in ms. */
@@ -96,7 +123,10 @@ export async function runResponsivenessProbe(): Promise<void> {
     const line = (label: string, r: { n: number; max: number; p99: number }) =>
       console.log(`[responsive] other client's PUB during ${label}: max ${r.max.toFixed(1)}ms p99 ${r.p99.toFixed(1)}ms (${r.n} round trips)`);
     line('nothing (idle, 1 s)', await probeDuring(n.port, null));
-    for (const h of heavy) line(h.label, await probeDuring(n.port, h.send));
+    for (const h of heavy) {
+      await h.prepare?.();
+      line(h.label, await probeDuring(n.port, h.send));
+    }
   } finally {
     await stop(n);
   }
