@@ -1,3 +1,10 @@
+/** Something that writes itself as one record body: its size, then its bytes at `buf[off]` (a message). */
+export interface RecordSource {
+  encodedSize(): number;
+  /** Writes encodedSize() bytes at `buf[off]`; returns the offset after them. */
+  writeTo(buf: Buffer, off: number): number;
+}
+
 /**
  * A FIFO of opaque records behind a topic or channel's memory queue: the disk queue for durable
  * topics/channels, a no-op for ephemeral ones. All methods are synchronous; the caller (the nsqd
@@ -8,6 +15,8 @@ export interface BackendQueue {
    *  record in a write batch until `flushPending()` (disk-queue.ts) or the end of the
    *  current turn: callers flush before acknowledging a publish. */
   put(data: Uint8Array): void;
+  /** As put(), with the body written by `src` straight into the write batch (no buffer per record). */
+  putFrom(src: RecordSource): void;
   /** The next record without consuming it, or null when empty. The buffer may be a view into an
    *  internal read chunk: it stays valid (is never overwritten), the consumer may keep it. */
   peek(): Buffer | null;

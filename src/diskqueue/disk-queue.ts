@@ -19,7 +19,7 @@
  * --sync-every=1 one commit covers many records at once.
  */
 
-import type { BackendQueue } from './backend-queue.js';
+import type { BackendQueue, RecordSource } from './backend-queue.js';
 import type { CorruptionTally } from './corruption-tally.js';
 import { errorText } from './file-io.js';
 import type { DiskQueueMeta } from './files.js';
@@ -147,16 +147,27 @@ export class DiskQueue implements BackendQueue, BatchedWriter, Committable {
   }
 
   put(data: Uint8Array): void {
+    const totalBytes = this.#admit(data.length);
+    this.#writer.append(data, totalBytes);
+    this.#sync.countOp();
+  }
+
+  putFrom(src: RecordSource): void {
+    const totalBytes = this.#admit(src.encodedSize());
+    this.#writer.appendFrom(src, totalBytes);
+    this.#sync.countOp();
+  }
+
+  /** Checks a record of `dataLen` bytes and rolls over when it does not fit; returns its size with the prefix. */
+  #admit(dataLen: number): number {
     const s = this.#s;
     if (s.status !== 'open') throw new Error('exiting');
-    const dataLen = data.length;
     if (dataLen < s.minMsgSize || dataLen > s.maxMsgSize) {
       throw new Error(`invalid message write size (${dataLen}) minMsgSize=${s.minMsgSize} maxMsgSize=${s.maxMsgSize}`);
     }
     const totalBytes = this.#writer.recordOverhead + dataLen;
     if (this.#writer.rollOverIfFull(totalBytes)) this.#sync.syncFinishedSegment();
-    this.#writer.append(data, totalBytes);
-    this.#sync.countOp();
+    return totalBytes;
   }
 
   /**

@@ -1,4 +1,4 @@
-import type { BackendQueue } from './backend-queue.js';
+import type { BackendQueue, RecordSource } from './backend-queue.js';
 
 /**
  * The backend of ephemeral topics and channels: nothing is stored, so memory-queue overflow is
@@ -6,6 +6,7 @@ import type { BackendQueue } from './backend-queue.js';
  */
 export class DummyBackendQueue implements BackendQueue {
   put(_data: Uint8Array): void {}
+  putFrom(_src: RecordSource): void {}
   peek(): Buffer | null {
     return null;
   }

@@ -10,6 +10,7 @@
 
 import * as fs from 'node:fs';
 import { asError, closeQuietly, writeAll } from './file-io.js';
+import type { RecordSource } from './backend-queue.js';
 import type { QueueState } from './queue-state.js';
 import { SEGMENT_HEADER_BYTES, encodeSegmentHeader, recordOverhead, writeRecordPrefix, type SegmentFormat } from './record-format.js';
 import type { BatchedWriter, WriteBatch } from './write-batch.js';
@@ -103,6 +104,15 @@ export class SegmentWriter implements BatchedWriter {
    * carries the segment header before it.
    */
   append(data: Uint8Array, totalBytes: number): void {
+    this.#append(totalBytes, data, null);
+  }
+
+  /** As append(), the body written by `src` straight into the batch (see RecordSource). */
+  appendFrom(src: RecordSource, totalBytes: number): void {
+    this.#append(totalBytes, null, src);
+  }
+
+  #append(totalBytes: number, data: Uint8Array | null, src: RecordSource | null): void {
     const s = this.#s;
     this.#unsynced = true;
     const header = this.#format === 'checksummed' && s.writePos === 0 ? SEGMENT_HEADER_BYTES : 0;
@@ -110,6 +120,10 @@ export class SegmentWriter implements BatchedWriter {
     if (bytes > PENDING_CAP) {
       const err = this.flushPending();
       if (err !== null) throw err;
+      if (data === null) {
+        data = Buffer.allocUnsafe(src!.encodedSize());
+        src!.writeTo(data as Buffer, 0);
+      }
       try {
         this.#writeRecord(data, header, bytes);
       } catch (e) {
@@ -126,8 +140,16 @@ export class SegmentWriter implements BatchedWriter {
       const pend = (this.#pend ??= Buffer.allocUnsafe(PENDING_CAP));
       let at = this.#pendLen;
       if (header !== 0) at += SEGMENT_HEADER.copy(pend, at);
-      at += writeRecordPrefix(pend, at, data, this.#format);
-      pend.set(data, at);
+      if (data !== null) {
+        at += writeRecordPrefix(pend, at, data, this.#format);
+        pend.set(data, at);
+      } else {
+        const bodyAt = at + this.recordOverhead;
+        const end = src!.writeTo(pend, bodyAt);
+        // The plain prefix is the length alone: no view of the body is needed for it.
+        if (this.#format === 'plain') pend.writeInt32BE(end - bodyAt, at);
+        else writeRecordPrefix(pend, at, pend.subarray(bodyAt, end), this.#format);
+      }
       this.#pendLen += bytes;
       this.#pendCount++;
       if (!this.#dirty) {

@@ -10,7 +10,7 @@ import type { Message } from '../protocol/message.js';
 export function writeMessagesToBackend(backend: BackendQueue, messages: Iterable<Message>, logger: Logger, owner: string): void {
   for (const m of messages) {
     try {
-      backend.put(m.encode());
+      backend.putFrom(m);
     } catch (err) {
       logger.error(`${owner}: failed to write message to backend - ${(err as Error).message}`);
     }

@@ -154,7 +154,7 @@ export class Channel {
       return;
     }
     try {
-      this.#backend.put(m.encode());
+      this.#backend.putFrom(m);
       if (!this.ephemeral) this.#ctx.setHealth(null);
     } catch (err) {
       this.#ctx.setHealth(err as Error);

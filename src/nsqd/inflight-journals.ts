@@ -99,7 +99,7 @@ export class InflightJournals {
     let failed = 0;
     for (const e of replay.entries) {
       try {
-        backend.put(e.message.encode());
+        backend.putFrom(e.message);
       } catch (err) {
         failed++;
         logger.error(`CHANNEL(${ch.name}): failed to write message to backend - ${(err as Error).message}`);
