@@ -3,7 +3,8 @@ import { idText } from '../protocol/message-id.js';
 /**
  * Snowflake-style message IDs (upstream `nsqd/guid.go`): ((ts - epoch) << 22) | (nodeId << 12) | seq, with
  * ts = unix ns >> 20, rendered as 16 lowercase hex chars. One factory per topic.
- * Plain doubles are enough: ts - epoch needs ~40 bits, so the id is built as two uint32 halves.
+ * Plain doubles are enough: ts - epoch needs ~40 bits, so the id is built as two 32-bit halves
+ * (int32s, as message-id.ts holds them).
  */
 const TWEPOCH = 1288834974288;
 const SEQ_MASK = 0xfff;
