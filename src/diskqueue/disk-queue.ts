@@ -15,7 +15,7 @@
  * The original runs one goroutine per queue; here every operation is synchronous and runs on the
  * caller's (nsqd's) event loop, which gives the same serialization without an actor. The
  * exception is a queue given a group commit (nsqd's always are, see group-commit.ts): its fsyncs,
- * meta-file writes and deletions of consumed segments run in libuv's thread pool; with
+ * meta-file writes and the freeing of deleted segments' blocks run in libuv's thread pool; with
  * --sync-every=1 one commit covers many records at once.
  */
 
@@ -59,8 +59,8 @@ export interface DiskQueueOptions {
    * The owner's group commit. With it, the syncs due every syncEvery operations (and at
    * rollovers and on the sync timer) run off the event loop in the next commit instead of
    * inside put(); with syncEvery 1 that is one fsync per group of writes, and callers wait for
-   * `GroupCommit.durable()` before acknowledging; consumed segments are deleted in the thread
-   * pool too. Without it, syncs and deletions are synchronous.
+   * `GroupCommit.durable()` before acknowledging; deleted segments' blocks are freed in the
+   * thread pool too. Without it, all of that is synchronous.
    */
   groupCommit?: GroupCommit;
   /**
@@ -114,7 +114,7 @@ export class DiskQueue implements BackendQueue, BatchedWriter, Committable {
     const gc = opts.groupCommit ?? null;
     this.#writer = new SegmentWriter(s, opts.writeBatch ?? new WriteBatch(), gc !== null);
     const readAhead = Math.max(4096, opts.readAheadBytes ?? DEFAULT_READ_AHEAD_BYTES);
-    this.#reader = new SegmentReader(s, this.#writer, readAhead, () => this.#tail.checkTailCorruption(), gc);
+    this.#reader = new SegmentReader(s, this.#writer, readAhead, () => this.#tail.checkTailCorruption(), gc !== null);
     this.#tail = new TailCheck(s, this.#writer, this.#reader, gc !== null);
     this.#sync = new QueueSync(s, this.#writer, Math.max(1, opts.syncEvery), gc);
 

@@ -58,6 +58,11 @@ export function unlinkFile(path: string, freeInPool: boolean): void {
   try {
     fs.unlinkSync(path);
   } finally {
-    if (fd !== null) fs.close(fd, () => {});
+    if (fd !== null) closeInPool(fd);
   }
+}
+
+/** Closes `fd` in libuv's thread pool, ignoring errors (see unlinkFile for why that matters). */
+export function closeInPool(fd: number): void {
+  fs.close(fd, () => {});
 }

@@ -177,13 +177,13 @@ export class QueueSync implements Committable {
   #metaWritten(gen: number, renamed: boolean): void {
     this.#metaWriting = false;
     this.#commitTmp = null;
-    const overtaken = renamed && gen !== this.#metaGen;
-    if (overtaken) this.#repairOvertaken();
+    const landedLate = renamed && gen !== this.#metaGen;
+    if (landedLate) this.#repairOvertaken();
     if (this.#s.status !== 'open') return;
     if (this.#metaAgain) this.#persistMetaAsync();
     // An older copy landed after a synchronous persist or empty(): the next commit writes the
     // newest again. (One stopped before its rename left the newer state as it was.)
-    else if (overtaken && this.#gc !== null) this.#gc.mark(this);
+    else if (landedLate && this.#gc !== null) this.#gc.mark(this);
   }
 
   /**

@@ -10,8 +10,7 @@
  */
 
 import * as fs from 'node:fs';
-import { errorCode, errorText } from './file-io.js';
-import type { GroupCommit } from './group-commit.js';
+import { errorText, unlinkFile } from './file-io.js';
 import type { QueueState } from './queue-state.js';
 import {
   CHECKSUMMED_RECORD_OVERHEAD,
@@ -31,7 +30,7 @@ export class SegmentReader {
   readonly #writer: SegmentWriter;
   readonly #readAhead: number;
   readonly #checkTailCorruption: () => void;
-  readonly #groupCommit: GroupCommit | null;
+  readonly #freeInPool: boolean;
 
   // The current read segment and its format.
   #file: SegmentFile | null = null;
@@ -40,16 +39,15 @@ export class SegmentReader {
 
   /**
    * `checkTailCorruption` runs go-diskqueue's checkTailCorruption after every consume and bad
-   * file (see TailCheck); `readAheadBytes` bounds one read-ahead chunk. With a group commit
-   * (the queue's owner runs its file work off the event loop) consumed segments are deleted in
-   * the thread pool, the commit's settled() waiting for it; without, at once.
+   * file (see TailCheck); `readAheadBytes` bounds one read-ahead chunk; `freeInPool`: consumed
+   * segments' blocks are freed in the thread pool (see unlinkFile).
    */
-  constructor(state: QueueState, writer: SegmentWriter, readAheadBytes: number, checkTailCorruption: () => void, groupCommit: GroupCommit | null) {
+  constructor(state: QueueState, writer: SegmentWriter, readAheadBytes: number, checkTailCorruption: () => void, freeInPool: boolean) {
     this.#s = state;
     this.#writer = writer;
     this.#readAhead = readAheadBytes;
     this.#checkTailCorruption = checkTailCorruption;
-    this.#groupCommit = groupCommit;
+    this.#freeInPool = freeInPool;
   }
 
   /** The record last returned by readNext() and not consumed yet, or null. */
@@ -209,31 +207,14 @@ export class SegmentReader {
     this.#removeSegment(old);
   }
 
-  /**
-   * Deletes a consumed segment; with a group commit in the thread pool, since under write load
-   * an unlink waits for the file system's journal (~1 ms) and nothing depends on its timing:
-   * segment numbers are never reused, and a crash on either side of it is the original's case
-   * too (it deletes, then syncs the meta file later): a segment still there is read again, one
-   * already gone is skipped as a read error.
-   */
   #removeSegment(fileNum: number): void {
     const s = this.#s;
     const fn = s.fileName(fileNum);
-    const failed = (err: unknown) => s.log.error(`${s.prefix} failed to Remove(${fn}) - ${errorText(err)}`);
-    if (this.#groupCommit === null) {
-      try {
-        fs.unlinkSync(fn);
-      } catch (err) {
-        failed(err);
-      }
-      return;
+    try {
+      unlinkFile(fn, this.#freeInPool);
+    } catch (err) {
+      s.log.error(`${s.prefix} failed to Remove(${fn}) - ${errorText(err)}`);
     }
-    this.#groupCommit.track(
-      fs.promises.unlink(fn).catch((err: unknown) => {
-        // Gone already: the queue was deleted or emptied meanwhile.
-        if (errorCode(err) !== 'ENOENT') failed(err);
-      }),
-    );
   }
 
   /** go-diskqueue handleReadError: give up on the read segment, keep it as `.bad`, continue with the next one. */

@@ -9,7 +9,7 @@
  */
 
 import * as fs from 'node:fs';
-import { asError, closeQuietly, writeAll } from './file-io.js';
+import { asError, closeInPool, closeQuietly, writeAll } from './file-io.js';
 import type { RecordSource } from './backend-queue.js';
 import type { QueueState } from './queue-state.js';
 import { SEGMENT_HEADER_BYTES, encodeSegmentHeader, recordOverhead, writeRecordPrefix, type SegmentFormat } from './record-format.js';
@@ -120,12 +120,14 @@ export class SegmentWriter implements BatchedWriter {
     if (bytes > PENDING_CAP) {
       const err = this.flushPending();
       if (err !== null) throw err;
-      if (data === null) {
-        data = Buffer.allocUnsafe(src!.encodedSize());
-        src!.writeTo(data as Buffer, 0);
+      let body = data;
+      if (body === null) {
+        const buf = Buffer.allocUnsafe(src!.encodedSize());
+        src!.writeTo(buf, 0);
+        body = buf;
       }
       try {
-        this.#writeRecord(data, header, bytes);
+        this.#writeRecord(body, header, bytes);
       } catch (e) {
         // The next put reopens the file and overwrites any partial bytes at writePos.
         this.closeWrite();
@@ -302,7 +304,7 @@ export class SegmentWriter implements BatchedWriter {
    * that call: ~40 ms for a 100 MiB segment on ext4, which on the event loop stalled every client.
    */
   #release(fd: number): void {
-    if (this.#groupCommit) fs.close(fd, () => {});
+    if (this.#groupCommit) closeInPool(fd);
     else closeQuietly(fd);
   }
 }

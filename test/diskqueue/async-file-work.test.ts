@@ -1,5 +1,5 @@
 // A queue given a group commit (as nsqd's are) does its file work in libuv's thread pool: meta
-// writes (the rename too) and deletions of consumed segments. Whatever the event loop does
+// writes (the rename too) and the freeing of deleted segments' blocks. Whatever the event loop does
 // meanwhile (empty, delete, close), once the commit has settled the files must say what the
 // queue says.
 import { test } from 'node:test';
@@ -40,7 +40,7 @@ async function midCommit(t: Parameters<typeof tempDir>[0], reads: number, delay:
   return { dir, gc, q };
 }
 
-test('consumed segments are deleted off the event loop; settled() waits for it', async (t) => {
+test('consumed segments are deleted, their blocks freed in the pool; meta files follow', async (t) => {
   const dir = tempDir(t);
   const gc = new GroupCommit();
   const q = withCommit(dir, gc);
