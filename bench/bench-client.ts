@@ -9,7 +9,18 @@ import { BenchConn, type FinMode } from './bench-conn.js';
 
 /** What a bench client process is asked to do. */
 export type ClientJob =
-  | { role: 'mpub'; port: number; topic: string; total: number; batch: number; size: number; conns: number; stamp: boolean }
+  | {
+      role: 'mpub';
+      port: number;
+      topic: string;
+      total: number;
+      batch: number;
+      size: number;
+      conns: number;
+      stamp: boolean;
+      /** Messages per second this process publishes at most (0: as fast as nsqd answers). */
+      rate: number;
+    }
   | { role: 'pub'; port: number; topic: string; total: number; size: number; conns: number }
   | { role: 'sub'; port: number; topic: string; conns: number; rdy: number; fin: FinMode; e2e: boolean }
   | { role: 'idle'; port: number; conns: number };
@@ -34,15 +45,24 @@ export interface ClientProgress {
 
 const wallMs = () => performance.timeOrigin + performance.now();
 
-/** Sends `count` commands over the connections, one outstanding per connection. */
-async function sendRepeatedly(conns: BenchConn[], count: number, next: () => Buffer): Promise<ClientResult> {
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Sends `count` commands over the connections, one outstanding per connection; with `perSecond`
+ * > 0, command i leaves no earlier than i / perSecond seconds after the start (a steady offered
+ * load: a command that fell behind goes at once, so the rate is kept on average).
+ */
+async function sendRepeatedly(conns: BenchConn[], count: number, next: () => Buffer, perSecond = 0): Promise<ClientResult> {
   let sent = 0;
   const lat: number[] = [];
   const start = wallMs();
+  const t0 = performance.now();
   await Promise.all(
     conns.map(async (c) => {
       while (sent < count) {
+        const due = perSecond > 0 ? t0 + (sent * 1000) / perSecond : 0;
         sent++;
+        if (due > performance.now()) await sleep(due - performance.now());
         const s = performance.now();
         await c.send(next());
         lat.push(performance.now() - s);
@@ -106,7 +126,7 @@ async function run(job: ClientJob): Promise<ClientResult> {
       for (const b of bodies) b.writeDoubleBE(now, 0);
       return mpubCommand(job.topic, bodies);
     };
-    result = await sendRepeatedly(conns, Math.ceil(job.total / job.batch), next);
+    result = await sendRepeatedly(conns, Math.ceil(job.total / job.batch), next, job.rate / job.batch);
   } else {
     const cmd = pubCommand(job.topic, Buffer.alloc(job.size, 'a'));
     process.send!({ type: 'ready' });

@@ -5,7 +5,9 @@
  *  1. publish: MPUB batches into a topic with no channel (bench_writer),
  *  2. consume: draining that topic through one channel (bench_reader),
  *  3. single-message PUB, one outstanding per connection (latency bound),
- *  4. pub+sub at once: throughput and end-to-end latency percentiles,
+ *  4. pub+sub at once: throughput and end-to-end latency percentiles (`--rate=N`: producers
+ *     offer N msgs/s in all instead of as many as nsqd takes, so that e2e shows latency at a
+ *     load the consumers keep up with rather than a growing backlog),
  *  5. the same publish/consume with --mem-queue-size=0 (every message through the disk queue),
  *  6. idle: nsqd's RSS with `--idle-clients` connections open.
  *  7. durable single PUBs with group commit (durable-bench.ts); responsive: another client's PUB
@@ -37,6 +39,8 @@ interface Args {
   rdy: number;
   fin: FinMode;
   idleClients: number;
+  /** pubsub: messages per second offered by all producers together (0: as fast as nsqd takes them). */
+  rate: number;
   /** bench_writer's --runfor in the library phase (a Go duration). */
   runfor: string;
   phases: string[];
@@ -44,7 +48,7 @@ interface Args {
 
 function parseArgs(argv: string[]): Args {
   const a: Args = {
-    messages: 2_000_000, size: 200, batch: 200, producers: 2, consumers: 2, rdy: 2500, fin: 'each', idleClients: 1000, runfor: '10s',
+    messages: 2_000_000, size: 200, batch: 200, producers: 2, consumers: 2, rdy: 2500, fin: 'each', idleClients: 1000, rate: 0, runfor: '10s',
     phases: ['pub', 'sub', 'pub1', 'pubsub', 'disk', 'idle', 'durable', 'responsive', 'library'],
   };
   for (const arg of argv) {
@@ -277,8 +281,9 @@ function subJob(n: Nsqd, topic: string, a: Args, e2e: boolean): ClientJob {
   return { role: 'sub', port: n.port, topic, conns: 1, rdy: a.rdy, fin: a.fin, e2e };
 }
 
-function mpubJob(n: Nsqd, topic: string, a: Args, stamp: boolean): (share: number) => ClientJob {
-  return (total) => ({ role: 'mpub', port: n.port, topic, total, batch: a.batch, size: a.size, conns: 1, stamp });
+/** An MPUB publisher's job; `rate`: the whole group's messages per second (0 = unpaced). */
+function mpubJob(n: Nsqd, topic: string, a: Args, stamp: boolean, rate = 0): (share: number) => ClientJob {
+  return (total) => ({ role: 'mpub', port: n.port, topic, total, batch: a.batch, size: a.size, conns: 1, stamp, rate: rate / a.producers });
 }
 
 async function phasePubThenSub(n: Nsqd, a: Args, label: string): Promise<void> {
@@ -303,9 +308,10 @@ async function phasePubSub(n: Nsqd, a: Args): Promise<void> {
   const [[pub, sub], both] = await withServerCost(n, async () => {
     const consumers = startConsumers(a.consumers, subJob(n, topic, a, true), total);
     await consumers.ready;
-    return Promise.all([runPublishers(a.producers, mpubJob(n, topic, a, true), total), consumers.done]);
+    return Promise.all([runPublishers(a.producers, mpubJob(n, topic, a, true, a.rate), total), consumers.done]);
   });
-  report('pubsub_writer', pub.seconds, total, a.size);
+  const offered = a.rate > 0 ? ` - offered: ${a.rate} msgs/s` : '';
+  report('pubsub_writer', pub.seconds, total, a.size, offered);
   report('pubsub_reader', sub.seconds, total, a.size, `${percentiles('e2e', sub.lat, 2)}${cost(both, total)}`);
 }
 
@@ -432,7 +438,7 @@ async function phaseLibrary(a: Args): Promise<void> {
 async function main(): Promise<void> {
   const a = parseArgs(process.argv.slice(2));
   console.log(
-    `# tsnsq bench: ${a.messages} msgs of ${a.size} B, MPUB batches of ${a.batch}, ${a.producers} producers, ${a.consumers} consumers (RDY ${a.rdy}, FIN ${a.fin})`,
+    `# tsnsq bench: ${a.messages} msgs of ${a.size} B, MPUB batches of ${a.batch}, ${a.producers} producers, ${a.consumers} consumers (RDY ${a.rdy}, FIN ${a.fin})${a.rate > 0 ? `, pubsub offered ${a.rate} msgs/s` : ''}`,
   );
   console.log(`# node ${process.version}, ${os.cpus().length} x ${os.cpus()[0]?.model ?? '?'}, ${os.platform()} ${os.release()}`);
   if (['pub', 'sub', 'pub1', 'pubsub'].some((p) => a.phases.includes(p))) {
