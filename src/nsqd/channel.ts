@@ -1,7 +1,7 @@
 import type { BackendQueue } from '../diskqueue/backend-queue.js';
 import { Deque } from '../lib/deque.js';
 import type { E2eLatency } from '../lib/quantile.js';
-import { decodeMessage, type Message } from '../protocol/message.js';
+import { decodeMessage, Message, MESSAGE_HEADER_SIZE } from '../protocol/message.js';
 import type { MessageIdRef } from '../protocol/message-id.js';
 import { isEphemeral } from '../protocol/names.js';
 import { writeMessagesToBackend } from './backend-writes.js';
@@ -140,6 +140,31 @@ export class Channel {
     if (pump && this.#consumers.length !== 0) this.pump();
   }
 
+  /**
+   * A message as the topic's disk queue holds it (the record: header and body), taken when it
+   * would only be written to this channel's disk queue anyway: the memory queue is full and no
+   * option needs the decoded message on the way (ephemeral, topology hand-off, drop-oldest
+   * bounds). The bytes go to disk as they are, with no Message made and encoded again (a record
+   * is the message's own encoding, docs/disk-format.md). False when the message must be decoded
+   * and put as a Message.
+   */
+  putRecordIfSpilling(rec: Buffer): boolean {
+    if (
+      this.#exiting ||
+      this.ephemeral ||
+      this.#mem.length < this.#memCap ||
+      this.#zoneHandOff ||
+      this.#regionHandOff ||
+      this.limits.dropOldest ||
+      rec.length < MESSAGE_HEADER_SIZE
+    ) {
+      return false;
+    }
+    this.#putToBackend(rec);
+    this.messageCount++;
+    return true;
+  }
+
   /** Hold a message back for `delayMs` before it becomes deliverable (DPUB, REQ with delay). */
   putMessageDeferred(m: Message, delayMs: number): void {
     if (this.#exiting) return;
@@ -153,8 +178,14 @@ export class Channel {
       this.#mem.push(m);
       return;
     }
+    this.#putToBackend(m);
+  }
+
+  /** Writes to the disk queue; a failure is logged and marks nsqd unhealthy (upstream channel.put). */
+  #putToBackend(m: Message | Buffer): void {
     try {
-      this.#backend.putFrom(m);
+      if (m instanceof Message) this.#backend.putFrom(m);
+      else this.#backend.put(m);
       if (!this.ephemeral) this.#ctx.setHealth(null);
     } catch (err) {
       this.#ctx.setHealth(err as Error);

@@ -191,6 +191,7 @@ export class Topic {
         break;
       }
       const m = this.#take();
+      if (m === null) continue; // a record went straight to the channel's disk queue
       if (m === undefined) {
         more = false;
         break;
@@ -210,14 +211,21 @@ export class Topic {
     return this.#backend.peek() !== null;
   }
 
-  #take(): Message | undefined {
+  /**
+   * The next backlog message, from memory or disk alternately; null when a disk record was
+   * handed to the only channel as it is (Channel.putRecordIfSpilling: a backlog moving from
+   * the topic's disk queue to the channel's is copied, not decoded and encoded again).
+   */
+  #take(): Message | null | undefined {
     const useDisk = (this.#diskTurn || this.#mem.length === 0) && this.#diskHasData();
     this.#diskTurn = !this.#diskTurn;
     if (!useDisk) return this.#mem.shift();
+    const only = this.#channelList.length === 1 ? this.#channelList[0]! : null;
     for (;;) {
       const rec = this.#backend.peek();
       if (rec === null) return this.#mem.shift();
       this.#backend.advance();
+      if (only?.putRecordIfSpilling(rec)) return null;
       try {
         return decodeMessage(rec);
       } catch (err) {

@@ -92,6 +92,34 @@ test('--mem-queue-size=0: every message is on disk when the PUB is acknowledged'
   assert.equal(await d.stop(), 0);
 });
 
+test("a topic's disk backlog moves to its channel's disk queue byte for byte", async () => {
+  // Without memory queues the whole backlog goes from the topic's disk queue to the channel's.
+  const d = await startNsqd(['--mem-queue-size=0']);
+  daemons.push(d);
+  await httpOk(d.httpPort, '/topic/create?topic=moved');
+  const pub = await NsqConn.connect(d.tcpPort);
+  const bodies = range('moved', 40);
+  for (const b of bodies) assert.equal(await pub.pub('moved', b), 'OK');
+  // The records as published: length, timestamp, attempts, ID, body.
+  const topicRecords = fs.readFileSync(path.join(d.dataPath, 'moved.diskqueue.000000.dat'));
+  assert.equal(topicRecords.length, 40 * (4 + 26 + 'moved-0000'.length));
+
+  await httpOk(d.httpPort, '/channel/create?topic=moved&channel=c');
+  await eventually(async () => (await topicStats(d.httpPort)).get('moved')!.depth === 0);
+  const c = await channelStats(d.httpPort, 'moved', 'c');
+  assert.equal(c.message_count, 40);
+  assert.equal(c.backend_depth, 40);
+  // Same records, same order, unchanged.
+  assert.deepEqual(fs.readFileSync(path.join(d.dataPath, 'moved:c.diskqueue.000000.dat')), topicRecords);
+
+  const { conn, messages } = await consumeAll(d.tcpPort, 'moved', 'c', 40);
+  assert.deepEqual(messages.map((m) => m.body.toString()), bodies);
+  assert.ok(messages.every((m) => m.attempts === 1));
+  await pub.close();
+  await conn.close();
+  assert.equal(await d.stop(), 0);
+});
+
 test('ephemeral topics and channels stay in memory, drop overflow and leave no files', async () => {
   const d = await startNsqd(['--mem-queue-size=10']);
   daemons.push(d);
