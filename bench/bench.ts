@@ -18,15 +18,15 @@
  * of one read into one write). Output lines follow the original's bench tools: duration, MB/s,
  * ops/s, µs/op; with the peak RSS of nsqd during the phase.
  */
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ClientJob, ClientProgress, ClientResult } from './bench-client.js';
 import type { FinMode } from './bench-conn.js';
 import { runDurableBench } from './durable-bench.js';
+import { type Nsqd, startNsqd, stopNsqd } from './bench-nsqd.js';
 import { runResponsivenessProbe } from './responsiveness.js';
 import { formatDeadline, parseResultLine, type ParsedResult } from './bench-tool.js';
 
@@ -68,63 +68,7 @@ function parseArgs(argv: string[]): Args {
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-// BENCH_NSQD: another build's nsqd.js, to compare servers under the same load generators.
-const nsqdPath = process.env.BENCH_NSQD ?? path.join(here, '../src/apps/nsqd.js');
 const clientPath = path.join(here, 'bench-client.js');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1', () => {
-      s.end('  V2'); // a probe without the magic would be logged as an error
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-}
-
-interface Nsqd {
-  proc: ChildProcess;
-  port: number;
-  dir: string;
-}
-
-async function startNsqd(extra: string[]): Promise<Nsqd> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsnsq-bench-'));
-  const port = await freePort();
-  // BENCH_NODE_ARGS: node flags for nsqd (--cpu-prof ...); BENCH_NSQD_ARGS: more nsqd flags.
-  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  extra = [...extra, ...(process.env.BENCH_NSQD_ARGS ?? '').split(' ').filter(Boolean)];
-  const proc = spawn(process.execPath, [...nodeArgs, nsqdPath, `--tcp-address=127.0.0.1:${port}`, '--http-address=', `--data-path=${dir}`, '--log-level=warn', ...extra], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const deadline = Date.now() + 10000;
-  while (!(await canConnect(port))) {
-    if (Date.now() > deadline || proc.exitCode !== null) throw new Error('nsqd did not start');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return { proc, port, dir };
-}
-
-function stopNsqd(n: Nsqd): Promise<void> {
-  return new Promise((resolve) => {
-    n.proc.once('exit', () => {
-      fs.rmSync(n.dir, { recursive: true, force: true });
-      resolve();
-    });
-    n.proc.kill('SIGTERM');
-  });
-}
 
 /**
  * Resident set size of a process in MiB (Linux /proc), or NaN elsewhere. `RssAnon` leaves out
@@ -413,8 +357,8 @@ async function drained(httpPort: number, topic: string, total: number): Promise<
  * against a fresh nsqd. Prints each process's line, then the group's figures as the other phases.
  */
 async function phaseLibrary(a: Args): Promise<void> {
-  const httpPort = await freePort();
-  const n = await startNsqd([`--http-address=127.0.0.1:${httpPort}`]);
+  const n = await startNsqd([], true);
+  const httpPort = n.httpPort;
   try {
     const topic = `bench_library_${Date.now()}`;
     const common = [`--nsqd-tcp-address=127.0.0.1:${n.port}`, `--topic=${topic}`, `--size=${a.size}`];

@@ -3,64 +3,13 @@
  * connections (one outstanding each) with the default settings and with durable ones
  * (--mem-queue-size=0 --sync-every=1, where an OK waits for the group commit's fsync), next to
  * this machine's one-fsync-per-message rate (write + fdatasync of one message, in a loop), the
- * ceiling of a daemon that syncs each message on its own. Also the bench nsqd process helpers
- * (see responsiveness.ts).
+ * ceiling of a daemon that syncs each message on its own.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { BenchConn } from './bench-conn.js';
-
-// BENCH_NSQD: another build's nsqd.js, to compare servers under the same load (as bench.ts).
-const nsqdPath = process.env.BENCH_NSQD ?? fileURLToPath(new URL('../src/apps/nsqd.js', import.meta.url));
-
-/** A bench nsqd: its process, TCP port, HTTP port (0 without HTTP) and temp data dir. */
-export interface Nsqd {
-  proc: ChildProcess;
-  port: number;
-  httpPort: number;
-  dir: string;
-}
-
-/** nsqd on ephemeral ports (HTTP only with `http`); the ports are read from its (info-level) log. */
-export function start(extra: string[], http = false): Promise<Nsqd> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsnsq-durable-bench-'));
-  const httpAddr = http ? '127.0.0.1:0' : '';
-  // e.g. BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile the daemon (as bench.ts).
-  const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter((a) => a !== '') ?? [];
-  const args = [...nodeArgs, nsqdPath, '--tcp-address=127.0.0.1:0', `--http-address=${httpAddr}`, `--data-path=${dir}`, ...extra];
-  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  return new Promise((resolve, reject) => {
-    let log = '';
-    const onData = (d: Buffer) => {
-      log += d.toString();
-      const m = /TCP: listening on [^\n]*:(\d+)/.exec(log);
-      const h = /HTTP: listening on [^\n]*:(\d+)/.exec(log);
-      if (m === null || (http && h === null)) return;
-      proc.stderr!.off('data', onData);
-      proc.stderr!.resume();
-      proc.stdout!.resume();
-      resolve({ proc, port: Number(m[1]), httpPort: h === null ? 0 : Number(h[1]), dir });
-    };
-    proc.stderr!.on('data', onData);
-    proc.stdout!.on('data', onData);
-    proc.once('exit', (code) => reject(new Error(`nsqd exited (${code}): ${log}`)));
-  });
-}
-
-/** Stops a bench nsqd and removes its data dir. */
-export function stop(n: Nsqd): Promise<void> {
-  return new Promise((resolve) => {
-    n.proc.removeAllListeners('exit');
-    n.proc.once('exit', () => {
-      fs.rmSync(n.dir, { recursive: true, force: true });
-      resolve();
-    });
-    n.proc.kill('SIGTERM');
-  });
-}
+import { startNsqd, stopNsqd } from './bench-nsqd.js';
 
 /** The p-th percentile of ascending `sorted`. */
 export function pct(sorted: number[], p: number): number {
@@ -118,13 +67,13 @@ export async function runDurableBench(size: number, connections = 32, ms = 5000)
     ['pub_default', []],
     ['pub_durable', ['--mem-queue-size=0', '--sync-every=1']],
   ] as const) {
-    const n = await start([...args]);
+    const n = await startNsqd([...args]);
     try {
       const r = await pubLoad(n.port, connections, size, ms);
       const x = name === 'pub_durable' ? ` (${(r.rate / one).toFixed(1)}x the fsync loop)` : '';
       console.log(`[${name}] ${connections} conns, single PUB of ${size} B: ${r.rate.toFixed(0)} msgs/s${x} - p50: ${r.p50.toFixed(2)}ms p99: ${r.p99.toFixed(2)}ms`);
     } finally {
-      await stop(n);
+      await stopNsqd(n);
     }
   }
 }

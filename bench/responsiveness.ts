@@ -14,7 +14,8 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { mpubCommand } from '../src/client/commands.js';
 import { BenchConn } from './bench-conn.js';
-import { pct, start, stop } from './durable-bench.js';
+import { startNsqd, stopNsqd } from './bench-nsqd.js';
+import { pct } from './durable-bench.js';
 
 const MAX_BODY = 5 * 1024 * 1024;
 
@@ -117,7 +118,8 @@ async function probeDuring(port: number, work: (() => Promise<unknown>) | null, 
 
 /** Runs the probe against a fresh nsqd and prints one line per input. */
 export async function runResponsivenessProbe(): Promise<void> {
-  const n = await start([], true);
+  // Its inputs are bad on purpose (IDENTIFY too deep): nsqd's errors about them are expected.
+  const n = await startNsqd([], true, false);
   try {
     const heavy = inputs(n.port, n.httpPort);
     const line = (label: string, r: { n: number; max: number; p99: number }) =>
@@ -128,7 +130,7 @@ export async function runResponsivenessProbe(): Promise<void> {
       line(h.label, await probeDuring(n.port, h.send));
     }
   } finally {
-    await stop(n);
+    await stopNsqd(n);
   }
 }
 
