@@ -24,7 +24,6 @@ function fsyncAsync(fd: number): Promise<void> {
   return new Promise((resolve, reject) => fs.fsync(fd, (err) => (err ? reject(err) : resolve())));
 }
 
-const openAsync = promisify(fs.open);
 const writeAsync = promisify(fs.write);
 const closeAsync = promisify(fs.close);
 const renameAsync = promisify(fs.rename);
@@ -156,15 +155,9 @@ export class QueueSync implements Committable {
     this.#commitTmp = tmpFile;
     const overtaken = () => this.#deleted || gen !== this.#metaGen;
     const work = async (): Promise<void> => {
-      // Created in the pool as well: creating a file waits for its directory, which other
-      // queues' renames and fsyncs hold under disk load (~0.2 ms per meta write, on the event
-      // loop when this open was synchronous). empty() and delete() remove the temp file by
-      // name; one created after that is removed once this chain sees it was overtaken.
-      const fd = await openAsync(tmpFile, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_TRUNC, 0o600);
-      if (overtaken()) {
-        await closeAsync(fd);
-        throw new MetaSuperseded();
-      }
+      // Created here, synchronously (a cheap open), so that empty() and delete() can always
+      // remove it by name: they leave no temp file behind, not even for a moment.
+      const fd = fs.openSync(tmpFile, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_TRUNC, 0o600);
       await writeTempFileAsync(fd, meta);
       if (overtaken()) throw new MetaSuperseded();
       await renameAsync(tmpFile, metaPath);
