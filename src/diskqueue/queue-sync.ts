@@ -155,8 +155,10 @@ export class QueueSync implements Committable {
     this.#commitTmp = tmpFile;
     const overtaken = () => this.#deleted || gen !== this.#metaGen;
     const work = async (): Promise<void> => {
-      // Created here, synchronously (a cheap open), so that empty() and delete() can always
-      // remove it by name: they leave no temp file behind, not even for a moment.
+      // Created here, synchronously, so that empty() and delete() can always remove it by name:
+      // they leave no temp file behind, not even for a moment (upstream's Delete leaves no file
+      // once it returns). Opening it in the pool instead saves ~0.2 ms of event loop per meta
+      // write under disk load, but then a temp file can appear after /topic/delete answered.
       const fd = fs.openSync(tmpFile, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_TRUNC, 0o600);
       await writeTempFileAsync(fd, meta);
       if (overtaken()) throw new MetaSuperseded();
