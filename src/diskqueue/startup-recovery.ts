@@ -53,10 +53,13 @@ const WALK_READ_AHEAD = 1024 * 1024;
  * - a segment longer than the write position holds records written after the last sync: writes
  *   move on to a new segment and the reader reads this one to its real end;
  * - a segment in another format than the one being written (`--disk-checksums` was turned on or
- *   off) is finished too, so every segment holds one format.
+ *   off) is finished too, so every segment holds one format;
+ * - segments after the recorded write segment (written after the meta file, before a crash) are
+ *   read too, and writes go after the last of them (skipToLastSegment).
  * Never throws: problems are logged.
  */
 export function checkWriteSegment(s: QueueState): void {
+  skipToLastSegment(s);
   const fn = s.fileName(s.writeFileNum);
   let size: number;
   let format: SegmentFormat | null;
@@ -97,6 +100,35 @@ export function checkWriteSegment(s: QueueState): void {
     s.log.info(`${s.prefix} ${fn} holds ${format ?? 'unreadable'} records, writing ${s.writeFormat} records: skipping to new file`);
     s.writeFileNum++;
     s.writePos = 0;
+  }
+}
+
+/**
+ * Segments numbered after the meta file's write segment were written after the meta file was
+ * last replaced and before a crash (with a group commit, a publish is acknowledged once its
+ * segment is fsynced; the meta file follows a moment later). They hold acknowledged records:
+ * the last one becomes the write segment, at position 0, so that checkWriteSegment moves writes
+ * past whatever it holds and the reader reads every segment before it to its real end. Without
+ * this, writes would start over in the next segment and overwrite them.
+ */
+function skipToLastSegment(s: QueueState): void {
+  // The writer numbers segments one after another, so later ones follow without a gap: one
+  // stat per segment and one for the first missing number (usually the only one).
+  let last = s.writeFileNum;
+  while (isFile(s.fileName(last + 1))) last++;
+  if (last === s.writeFileNum) return;
+  s.log.warn(
+    `${s.prefix} found ${s.fileName(last)} after the write segment ${s.fileName(s.writeFileNum)} (metadata not synced before a crash): reading up to it`,
+  );
+  s.writeFileNum = last;
+  s.writePos = 0;
+}
+
+function isFile(path: string): boolean {
+  try {
+    return fs.statSync(path, { throwIfNoEntry: false })?.isFile() ?? false;
+  } catch {
+    return false;
   }
 }
 

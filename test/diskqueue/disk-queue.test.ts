@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DiskQueue } from '../../src/diskqueue/disk-queue.js';
 import { DummyBackendQueue } from '../../src/diskqueue/dummy-backend-queue.js';
 import type { BackendQueue } from '../../src/diskqueue/backend-queue.js';
+import { formatMeta } from '../../src/diskqueue/files.js';
 import { CaptureLogger, drain, queueFiles, queueOptions, readMeta, record, recordIndex, tempDir } from './helpers.js';
 
 test('round trip: records come back in order, byte for byte', (t) => {
@@ -204,6 +205,32 @@ test('crash without a final sync (delete): stale meta is detected and records ar
   // meta said 18 (+1 put) but 26 were read: reset at the tail.
   assert.ok(log2.has('negative depth at tail (-7), metadata corruption, resetting 0...'));
   assert.equal(q.depth(), 0);
+  assert.deepEqual(fs.readdirSync(dir).filter((f) => f.endsWith('.bad')), []);
+});
+
+test('crash with the meta file segments behind: the later segments are read, not overwritten', (t) => {
+  const dir = tempDir(t);
+  const log = new CaptureLogger();
+  const opts = queueOptions(dir, { maxBytesPerFile: 500, syncEvery: 1_000_000, logger: log });
+  let q = new DiskQueue(opts);
+  for (let i = 0; i < 5; i++) q.put(record(i, 50));
+  // The meta file as a group commit may leave it: replaced a moment after the fsync that let
+  // the publishes be acknowledged, so a crash in between finds it behind what is on disk.
+  const stale = formatMeta(q.metadata());
+  for (let i = 5; i < 25; i++) q.put(record(i, 50)); // segments 0, 1 and 2
+  assert.equal(q.flushPending(), null);
+  q.delete(); // the crash: no final sync
+  fs.writeFileSync(path.join(dir, 'dq.diskqueue.meta.dat'), stale);
+  assert.equal(stale, '5\n0,0\n0,270\n');
+
+  const log2 = new CaptureLogger();
+  q = new DiskQueue({ ...opts, logger: log2 });
+  t.after(() => q.close());
+  assert.ok(log2.has('dq.diskqueue.000002.dat after the write segment '));
+  assert.ok(log2.has('dq.diskqueue.000000.dat (metadata not synced before a crash): reading up to it'));
+  assert.equal(q.metadata().writeFileNum, 3);
+  q.put(record(25, 50));
+  assert.deepEqual(drain(q).map(recordIndex), Array.from({ length: 26 }, (_, i) => i));
   assert.deepEqual(fs.readdirSync(dir).filter((f) => f.endsWith('.bad')), []);
 });
 
