@@ -25,7 +25,7 @@ export type InFlightResult = 'ok' | 'not-in-flight' | 'not-owner' | 'exiting' | 
  * (upstream nsqd/channel.go). Holds the memory queue, the disk backend, the in-flight and deferred sets,
  * and delivers to ready consumers round-robin.
  *
- * About 520 lines because delivery, the in-flight/deferred bookkeeping, the journal hooks and the
+ * About 550 lines because delivery, the in-flight/deferred bookkeeping, the journal hooks and the
  * close paths share one set of private state that must change together; the self-contained parts
  * already live apart (InFlightQueue, MessageHeap, queue-config, backend-writes, inflight-journal).
  */
